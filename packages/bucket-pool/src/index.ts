@@ -1,0 +1,1 @@
+export { describeValue, type ErrorCode, MlxError } from "./errors.js";
