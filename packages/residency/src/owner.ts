@@ -1,0 +1,101 @@
+import { MlxError } from "@mlx/bucket-pool";
+import { residencyDisabledByEnv } from "./env.js";
+
+/** What the owner checks need from a set; {@link ResidencySet} satisfies it. */
+export interface OwnedResidency {
+  /** The device identity the set belongs to. */
+  readonly owner: object;
+  /** The name error messages use for the set. */
+  readonly name: string;
+}
+
+/**
+ * A readable name for an owner (usually a device) in error messages: its string `name` when it
+ * has one, else its class name.
+ */
+export function describeOwner(owner: object): string {
+  const name = (owner as { name?: unknown }).name;
+  if (typeof name === "string" && name !== "") return name;
+  const ctor = (owner as { constructor?: { name?: unknown } }).constructor;
+  return typeof ctor?.name === "string" && ctor.name !== "" ? `<${ctor.name}>` : "<object>";
+}
+
+/**
+ * The seed's rule for one pool: keep the residency set of the first residency-enabled device,
+ * accept any later device without one (`next` absent), and reject a different set.
+ *
+ * @param current - the set already captured, if any.
+ * @param next - the set of the device in hand; `undefined`/`null` when it has no residency.
+ * @param context - who is asking, for the message (default `"MlxBufferPool"`).
+ * @returns the set to use from now on (`current`, or `next` if nothing was captured yet).
+ * @throws MlxError `INVALID_ARGUMENT` when both exist and differ; nothing changes.
+ */
+export function checkSameResidency<S extends OwnedResidency>(
+  current: S | undefined,
+  next: S | null | undefined,
+  context = "MlxBufferPool",
+): S | undefined {
+  if (next == null) return current;
+  if (current === undefined || current === next) return next;
+  throw new MlxError(
+    "INVALID_ARGUMENT",
+    `${context}: cannot mix devices with different residency sets in one pool (first: ${current.name}, now: ${next.name})`,
+    { value: next.owner },
+  );
+}
+
+/** Options of {@link ResidencyBinding}. */
+export interface ResidencyBindingOptions {
+  /** Prefix of error messages (default `"MlxBufferPool"`). */
+  context?: string;
+  /**
+   * Whether residency is used at all. Default: not switched off by `MLX_NO_RESIDENCY` /
+   * `HF2Q_NO_RESIDENCY` (read when the binding is made). When false, `bind` always answers
+   * `undefined` so callers register nothing.
+   */
+  enabled?: boolean;
+}
+
+/**
+ * The residency set one pool registers into: captured from the first residency-enabled device,
+ * then enforced by {@link checkSameResidency}. `bind` allocates nothing, so the pool can call
+ * it on every fresh allocation.
+ *
+ * @typeParam S - the set type, usually `ResidencySet<B>`.
+ */
+export class ResidencyBinding<S extends OwnedResidency> {
+  /** Whether this binding registers anything (see {@link ResidencyBindingOptions.enabled}). */
+  readonly enabled: boolean;
+  private readonly context: string;
+  private captured: S | undefined = undefined;
+
+  constructor(options: ResidencyBindingOptions = {}) {
+    this.context = options.context ?? "MlxBufferPool";
+    this.enabled = options.enabled ?? !residencyDisabledByEnv();
+  }
+
+  /** The captured set, or `undefined` before the first residency-enabled device. */
+  get set(): S | undefined {
+    return this.captured;
+  }
+
+  /**
+   * The set to register into for a device whose set is `next` (`undefined`/`null` when the
+   * device has none), capturing it if it is the first.
+   *
+   * @returns `undefined` when there is nothing to register into (disabled, or no set yet and
+   * `next` absent).
+   * @throws MlxError `INVALID_ARGUMENT` when `next` differs from the captured set; nothing changes.
+   */
+  bind(next: S | null | undefined): S | undefined {
+    if (!this.enabled) return undefined;
+    if (next == null) return undefined;
+    this.captured = checkSameResidency(this.captured, next, this.context);
+    return next;
+  }
+
+  /** Forgets the captured set (for a pool that is being disposed or cleared of devices). */
+  release(): void {
+    this.captured = undefined;
+  }
+}
