@@ -244,6 +244,7 @@ export class ResidencySet<B> {
    * unless other changes were staged).
    */
   register(buffer: B, key?: bigint): boolean {
+    this.assertLive("register");
     const added = this.stageAdd(buffer, key);
     this.commit();
     return added;
