@@ -17,7 +17,11 @@ export class MlxError extends Error {
   /** Requested bytes, set on `BUFFER_ALLOCATION` errors. */
   readonly bytes: number | undefined;
 
-  constructor(code: ErrorCode, message: string, details: { value?: unknown; bytes?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: { value?: unknown; bytes?: number; cause?: unknown } = {},
+  ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = "MlxError";
     this.code = code;
@@ -30,7 +34,8 @@ export class MlxError extends Error {
 export function describeValue(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "bigint") return `${value}n`;
-  if (typeof value === "number" || typeof value === "boolean" || value == null) return String(value);
+  if (typeof value === "number" || typeof value === "boolean" || value == null)
+    return String(value);
   if (Array.isArray(value)) return `[${value.map(describeValue).join(", ")}]`;
   return Object.prototype.toString.call(value);
 }

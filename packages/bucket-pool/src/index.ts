@@ -1,1 +1,16 @@
+export { BucketPool, type CounterMark, type Fence } from "./bucket-pool.js";
 export { describeValue, type ErrorCode, MlxError } from "./errors.js";
+export { Lease } from "./lease.js";
+export { type BucketPoolOptions, DEFAULT_MAX_BUFFERS } from "./options.js";
+export {
+  bucketSize,
+  MAX_BYTE_LENGTH,
+  pow2,
+  pow2Divisions,
+  SIZE_POLICY_NAMES,
+  type SizePolicy,
+  sizePolicyByName,
+} from "./size-policy.js";
+export { Slot, SlotState } from "./slot.js";
+export type { BucketPoolStats } from "./stats.js";
+export { checkByteLength } from "./validate.js";

@@ -1,0 +1,472 @@
+import { describeValue, MlxError } from "./errors.js";
+import { type BucketPoolOptions, DEFAULT_MAX_BUFFERS } from "./options.js";
+import { pow2, type SizePolicy } from "./size-policy.js";
+import { FreeBucket, LruList, Slot, SlotState } from "./slot.js";
+import type { BucketPoolStats } from "./stats.js";
+import { checkByteLength, checkLimit } from "./validate.js";
+
+/** Something with `then`: a promise, or any thenable that settles when GPU work is done. */
+export type Fence = PromiseLike<unknown>;
+
+/** Counters that a failed batch restores; see {@link BucketPool.undoAcquire}. */
+export interface CounterMark {
+  readonly hits: number;
+  readonly misses: number;
+  readonly peakInUseCount: number;
+  readonly peakInUseBytes: number;
+  readonly peakHeldBytes: number;
+}
+
+/**
+ * A generic arena pool over any handle type: per-capacity LIFO free lists, an in-use array with
+ * O(1) removal, an arena `reset`, and generations that make every earlier lease detectably stale.
+ *
+ * Costs: `acquire` on a hit is O(1) with no allocation (one Map lookup by number); a miss calls
+ * `allocate` once. `release` is O(1). `reset` is O(in-use). `clear` and `dispose` are O(held).
+ */
+export class BucketPool<H> {
+  readonly policy: SizePolicy;
+  readonly maxFreeBytes: number;
+  readonly maxBuffers: number;
+  readonly maxHeldBytes: number;
+  readonly reuseLargerRatio: number;
+
+  private readonly allocateHandle: (capacity: number) => H;
+  private readonly destroyHandle: (handle: H, capacity: number) => void;
+  private readonly recycleHook: ((handle: H, capacity: number) => void) | undefined;
+
+  private readonly buckets = new Map<number, FreeBucket<H>>();
+  /** Capacities with a bucket, ascending; kept only for `reuseLargerRatio > 1`. */
+  private readonly capacities: number[] = [];
+  private readonly lru = new LruList<H>();
+  /** Live slots in `[0, inUseCount)`; the array never shrinks, so the hot path never reallocates it. */
+  private readonly inUse: Slot<H>[] = [];
+  private readonly quarantined = new Set<Slot<H>>();
+  private disposed = false;
+
+  private inUseCount = 0;
+  private inUseBytes = 0;
+  private freeCount = 0;
+  private freeBytes = 0;
+  private pendingCount = 0;
+  private pendingBytes = 0;
+  private quarantinedBytes = 0;
+  private heldCount = 0;
+  private heldBytes = 0;
+  private peakInUseCount = 0;
+  private peakInUseBytes = 0;
+  private peakHeldBytes = 0;
+  private hits = 0;
+  private misses = 0;
+  private releases = 0;
+  private resets = 0;
+  private evictions = 0;
+  private destroyedCount = 0;
+
+  constructor(options: BucketPoolOptions<H>) {
+    if (typeof options?.allocate !== "function" || typeof options.destroy !== "function") {
+      throw new MlxError("INVALID_ARGUMENT", "BucketPool needs allocate and destroy functions", {
+        value: options,
+      });
+    }
+    checkLimit(options.maxFreeBytes, "maxFreeBytes");
+    checkLimit(options.maxBuffers, "maxBuffers", 1);
+    checkLimit(options.maxHeldBytes, "maxHeldBytes", 1);
+    checkLimit(options.reuseLargerRatio, "reuseLargerRatio", 1);
+    this.allocateHandle = options.allocate;
+    this.destroyHandle = options.destroy;
+    this.recycleHook = options.onRecycle;
+    this.policy = options.policy ?? pow2;
+    this.maxFreeBytes = options.maxFreeBytes ?? Number.POSITIVE_INFINITY;
+    this.maxBuffers = options.maxBuffers ?? DEFAULT_MAX_BUFFERS;
+    this.maxHeldBytes = options.maxHeldBytes ?? Number.POSITIVE_INFINITY;
+    this.reuseLargerRatio = options.reuseLargerRatio ?? 1;
+  }
+
+  /** Whether `slot` is leased under `generation` right now. */
+  isLive(slot: Slot<H>, generation: number): boolean {
+    return slot.generation === generation && slot.state === SlotState.InUse;
+  }
+
+  /**
+   * A slot of capacity `policy.bucketSize(byteLength)` (or larger, see `reuseLargerRatio`):
+   * the most recently freed one of its class, else a fresh allocation. The lease is
+   * `(slot, slot.generation)` as returned.
+   */
+  acquire(byteLength: number): Slot<H> {
+    if (this.disposed) throw this.disposedError("acquire");
+    checkByteLength(byteLength, "acquire");
+    const capacity = this.policy.bucketSize(byteLength);
+    const bucket = this.buckets.get(capacity);
+    let slot = bucket === undefined ? null : bucket.head;
+    if (slot === null && this.reuseLargerRatio > 1) slot = this.findLarger(capacity);
+    if (slot !== null) {
+      this.takeFree(slot);
+      this.hits++;
+    } else {
+      slot = this.allocateFresh(capacity);
+      this.misses++;
+    }
+    slot.state = SlotState.InUse;
+    slot.requested = byteLength;
+    slot.leaseCount++;
+    slot.inUseIndex = this.inUseCount;
+    this.inUse[this.inUseCount++] = slot;
+    this.inUseBytes += byteLength;
+    if (this.inUseCount > this.peakInUseCount) this.peakInUseCount = this.inUseCount;
+    if (this.inUseBytes > this.peakInUseBytes) this.peakInUseBytes = this.inUseBytes;
+    return slot;
+  }
+
+  /**
+   * Returns one lease in O(1). With `after`, the slot is out of circulation until the fence
+   * settles. A stale lease (released, reset, or never this pool's) throws and changes nothing.
+   */
+  release(slot: Slot<H>, generation: number, after?: Fence): void {
+    if (this.disposed) throw this.disposedError("release");
+    if (after !== undefined) checkFence(after);
+    if (slot.generation !== generation || slot.state !== SlotState.InUse) {
+      throw new MlxError(
+        "STALE_BUFFER",
+        `release: the lease (generation ${generation}) is stale: it was already released, or returned by reset`,
+        { value: generation },
+      );
+    }
+    if (this.inUse[slot.inUseIndex] !== slot || slot.inUseIndex >= this.inUseCount) {
+      throw new MlxError("INVALID_ARGUMENT", "release: the lease belongs to another pool", {
+        value: slot.capacity,
+      });
+    }
+    this.removeInUse(slot);
+    this.releases++;
+    slot.generation++;
+    if (after === undefined) {
+      this.fileFree(slot);
+      if (this.freeBytes > this.maxFreeBytes) this.evictDownTo(this.maxFreeBytes);
+    } else {
+      this.fence([slot], after);
+    }
+  }
+
+  /**
+   * Arena reset: every live lease becomes stale and its slot free (or pending on `after`).
+   * O(in-use), no allocation without a fence.
+   */
+  reset(after?: Fence): void {
+    if (this.disposed) throw this.disposedError("reset");
+    if (after !== undefined) checkFence(after);
+    const count = this.inUseCount;
+    const inUse = this.inUse;
+    if (after === undefined) {
+      for (let i = 0; i < count; i++) {
+        const slot = inUse[i] as Slot<H>;
+        slot.generation++;
+        slot.inUseIndex = -1;
+        this.fileFree(slot);
+      }
+    } else if (count > 0) {
+      const fenced = inUse.slice(0, count);
+      for (const slot of fenced) {
+        slot.generation++;
+        slot.inUseIndex = -1;
+      }
+      this.fence(fenced, after);
+    }
+    this.inUseCount = 0;
+    this.inUseBytes = 0;
+    this.resets++;
+    if (this.freeBytes > this.maxFreeBytes) this.evictDownTo(this.maxFreeBytes);
+  }
+
+  /**
+   * Frees every free slot now (and every quarantined one). Slots waiting on a fence stay
+   * protected and join the free lists when it settles. Returns the number destroyed.
+   */
+  clear(): number {
+    if (this.disposed) throw this.disposedError("clear");
+    const before = this.destroyedCount;
+    this.evictDownTo(0, false);
+    for (const slot of this.quarantined) this.destroyQuarantined(slot);
+    return this.destroyedCount - before;
+  }
+
+  /**
+   * Destroys every slot (live leases become stale). Slots behind an unsettled fence are destroyed
+   * when it settles, never before. Idempotent.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.evictDownTo(0, false);
+    for (const slot of this.quarantined) this.destroyQuarantined(slot);
+    for (let i = 0; i < this.inUseCount; i++) {
+      const slot = this.inUse[i] as Slot<H>;
+      this.inUseBytes -= slot.requested;
+      this.destroySlot(slot);
+    }
+    this.inUseCount = 0;
+    this.inUse.length = 0;
+    this.buckets.clear();
+    this.capacities.length = 0;
+    this.disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Snapshot of the counters a failed batch restores. */
+  markCounters(): CounterMark {
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      peakInUseCount: this.peakInUseCount,
+      peakInUseBytes: this.peakInUseBytes,
+      peakHeldBytes: this.peakHeldBytes,
+    };
+  }
+
+  /**
+   * Reverses an `acquire` whose lease never reached a caller (a batch that failed midway): a fresh
+   * slot is destroyed, a reused one goes back to the head of its free list. Undo in reverse order,
+   * then {@link restoreCounters}.
+   */
+  undoAcquire(slot: Slot<H>): void {
+    if (slot.state !== SlotState.InUse) return;
+    this.removeInUse(slot);
+    slot.generation++;
+    slot.leaseCount--;
+    if (slot.leaseCount === 0) {
+      this.destroySlot(slot);
+      this.destroyedCount--;
+    } else {
+      this.fileFree(slot, false);
+    }
+  }
+
+  restoreCounters(mark: CounterMark): void {
+    this.hits = mark.hits;
+    this.misses = mark.misses;
+    this.peakInUseCount = mark.peakInUseCount;
+    this.peakInUseBytes = mark.peakInUseBytes;
+    this.peakHeldBytes = mark.peakHeldBytes;
+  }
+
+  stats(): BucketPoolStats {
+    return {
+      inUseCount: this.inUseCount,
+      inUseBytes: this.inUseBytes,
+      freeCount: this.freeCount,
+      freeBytes: this.freeBytes,
+      pendingCount: this.pendingCount,
+      pendingBytes: this.pendingBytes,
+      quarantinedCount: this.quarantined.size,
+      quarantinedBytes: this.quarantinedBytes,
+      heldCount: this.heldCount,
+      heldBytes: this.heldBytes,
+      peakInUseCount: this.peakInUseCount,
+      peakInUseBytes: this.peakInUseBytes,
+      peakHeldBytes: this.peakHeldBytes,
+      hits: this.hits,
+      misses: this.misses,
+      releases: this.releases,
+      resets: this.resets,
+      evictions: this.evictions,
+      destroyed: this.destroyedCount,
+    };
+  }
+
+  get inUseLength(): number {
+    return this.inUseCount;
+  }
+  get inUseByteLength(): number {
+    return this.inUseBytes;
+  }
+  get freeLength(): number {
+    return this.freeCount;
+  }
+  get freeByteLength(): number {
+    return this.freeBytes;
+  }
+  get heldByteLength(): number {
+    return this.heldBytes;
+  }
+  get heldLength(): number {
+    return this.heldCount;
+  }
+
+  /** Calls `fn` for every slot the pool owns that is in use or free (not pending). */
+  forEachSlot(fn: (slot: Slot<H>) => void): void {
+    for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
+    for (let s = this.lru.oldest; s !== null; s = s.lruNext) fn(s);
+  }
+
+  private takeFree(slot: Slot<H>): void {
+    (slot.bucket as FreeBucket<H>).unlink(slot);
+    this.lru.unlink(slot);
+    this.freeCount--;
+    this.freeBytes -= slot.capacity;
+  }
+
+  private fileFree(slot: Slot<H>, recycle = true): void {
+    slot.state = SlotState.Free;
+    (slot.bucket as FreeBucket<H>).push(slot);
+    this.lru.append(slot);
+    this.freeCount++;
+    this.freeBytes += slot.capacity;
+    if (recycle && this.recycleHook !== undefined) this.recycleHook(slot.handle, slot.capacity);
+  }
+
+  private removeInUse(slot: Slot<H>): void {
+    const last = this.inUse[--this.inUseCount] as Slot<H>;
+    this.inUse[slot.inUseIndex] = last;
+    last.inUseIndex = slot.inUseIndex;
+    slot.inUseIndex = -1;
+    this.inUseBytes -= slot.requested;
+  }
+
+  private allocateFresh(capacity: number): Slot<H> {
+    const overCount = this.heldCount + 1 > this.maxBuffers;
+    const overBytes = this.heldBytes + capacity > this.maxHeldBytes;
+    if (overCount || overBytes) this.makeRoom(capacity, overCount, overBytes);
+    const handle = this.allocateHandle(capacity);
+    const slot = new Slot(handle, capacity);
+    slot.bucket = this.bucketFor(capacity);
+    this.heldCount++;
+    this.heldBytes += capacity;
+    if (this.heldBytes > this.peakHeldBytes) this.peakHeldBytes = this.heldBytes;
+    return slot;
+  }
+
+  /** Evicts free slots to fit one more of `capacity`, or throws `MEMORY_LIMIT` changing nothing. */
+  private makeRoom(capacity: number, overCount: boolean, overBytes: boolean): void {
+    const fitsCount = this.heldCount - this.freeCount + 1 <= this.maxBuffers;
+    const fitsBytes = this.heldBytes - this.freeBytes + capacity <= this.maxHeldBytes;
+    if (!fitsCount || !fitsBytes) {
+      const what = !fitsCount
+        ? `${this.heldCount} buffers (maxBuffers ${this.maxBuffers})`
+        : `${this.heldBytes} bytes, cannot add ${capacity} (maxHeldBytes ${this.maxHeldBytes})`;
+      throw new MlxError(
+        "MEMORY_LIMIT",
+        `pool holds ${what} with ${this.inUseCount} in use and ${this.pendingCount} pending: ` +
+          "is reset() called once per step? A loop that allocates without reset or release grows without bound",
+        { value: !fitsCount ? this.heldCount : this.heldBytes + capacity },
+      );
+    }
+    while (
+      this.lru.oldest !== null &&
+      ((overCount && this.heldCount + 1 > this.maxBuffers) ||
+        (overBytes && this.heldBytes + capacity > this.maxHeldBytes))
+    ) {
+      this.evict(this.lru.oldest);
+    }
+  }
+
+  private bucketFor(capacity: number): FreeBucket<H> {
+    let bucket = this.buckets.get(capacity);
+    if (bucket === undefined) {
+      bucket = new FreeBucket<H>(capacity);
+      this.buckets.set(capacity, bucket);
+      if (this.reuseLargerRatio > 1) {
+        const at = this.lowerBound(capacity);
+        this.capacities.splice(at, 0, capacity);
+      }
+    }
+    return bucket;
+  }
+
+  private lowerBound(capacity: number): number {
+    let lo = 0;
+    let hi = this.capacities.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.capacities[mid] as number) < capacity) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Smallest non-empty free list whose capacity is within `reuseLargerRatio` of `capacity`. */
+  private findLarger(capacity: number): Slot<H> | null {
+    const limit = capacity * this.reuseLargerRatio;
+    for (let i = this.lowerBound(capacity); i < this.capacities.length; i++) {
+      const c = this.capacities[i] as number;
+      if (c > limit) break;
+      const head = (this.buckets.get(c) as FreeBucket<H>).head;
+      if (head !== null) return head;
+    }
+    return null;
+  }
+
+  private evictDownTo(maxFree: number, countAsEviction = true): void {
+    while (this.freeBytes > maxFree && this.lru.oldest !== null) {
+      this.evict(this.lru.oldest, countAsEviction);
+    }
+  }
+
+  private evict(slot: Slot<H>, countAsEviction = true): void {
+    this.takeFree(slot);
+    if (countAsEviction) this.evictions++;
+    this.destroySlot(slot);
+  }
+
+  private destroySlot(slot: Slot<H>): void {
+    slot.state = SlotState.Destroyed;
+    slot.generation++;
+    this.heldCount--;
+    this.heldBytes -= slot.capacity;
+    this.destroyedCount++;
+    this.destroyHandle(slot.handle, slot.capacity);
+  }
+
+  private destroyQuarantined(slot: Slot<H>): void {
+    this.quarantined.delete(slot);
+    this.quarantinedBytes -= slot.capacity;
+    this.destroySlot(slot);
+  }
+
+  private fence(slots: Slot<H>[], after: Fence): void {
+    for (const slot of slots) {
+      slot.state = SlotState.Pending;
+      this.pendingCount++;
+      this.pendingBytes += slot.capacity;
+    }
+    Promise.resolve(after).then(
+      () => this.settle(slots, true),
+      () => this.settle(slots, false),
+    );
+  }
+
+  private settle(slots: Slot<H>[], completed: boolean): void {
+    for (const slot of slots) {
+      if (slot.state !== SlotState.Pending) continue;
+      this.pendingCount--;
+      this.pendingBytes -= slot.capacity;
+      if (this.disposed) {
+        this.destroySlot(slot);
+      } else if (completed) {
+        this.fileFree(slot);
+      } else {
+        slot.state = SlotState.Quarantined;
+        this.quarantined.add(slot);
+        this.quarantinedBytes += slot.capacity;
+      }
+    }
+    if (!this.disposed && this.freeBytes > this.maxFreeBytes) this.evictDownTo(this.maxFreeBytes);
+  }
+
+  private disposedError(op: string): MlxError {
+    return new MlxError("DISPOSED", `${op}: the pool has been disposed`, { value: op });
+  }
+}
+
+function checkFence(after: unknown): void {
+  if (typeof (after as Fence | null)?.then !== "function") {
+    throw new MlxError(
+      "INVALID_ARGUMENT",
+      `after must be a promise or another thenable, got ${describeValue(after)}`,
+      {
+        value: after,
+      },
+    );
+  }
+}

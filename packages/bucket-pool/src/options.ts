@@ -1,0 +1,30 @@
+import type { SizePolicy } from "./size-policy.js";
+
+/** How a {@link BucketPool} makes, frees and recycles its handles, and its limits. */
+export interface BucketPoolOptions<H> {
+  /** Makes a fresh handle of exactly `capacity` bytes. May throw; the pool is then unchanged. */
+  allocate(capacity: number): H;
+  /** Frees a handle now. Called by `clear`, eviction and `dispose`; must not throw. */
+  destroy(handle: H, capacity: number): void;
+  /** Called when a slot returns to circulation, e.g. to poison recycled memory in debug runs. */
+  onRecycle?: ((handle: H, capacity: number) => void) | undefined;
+  /** Size classes; the seed's powers of two by default. */
+  policy?: SizePolicy | undefined;
+  /** Cache limit: free bytes above it are freed, least recently used first. Default: no limit. */
+  maxFreeBytes?: number | undefined;
+  /** Most slots the pool may own at once. Default {@link DEFAULT_MAX_BUFFERS}. */
+  maxBuffers?: number | undefined;
+  /** Most bytes (capacities) the pool may own at once. Default: no limit. */
+  maxHeldBytes?: number | undefined;
+  /**
+   * On a miss in the exact class, reuse a free slot of a larger class whose capacity is at most
+   * this many times the wanted one (1 = exact classes only, the seed's behaviour).
+   */
+  reuseLargerRatio?: number | undefined;
+}
+
+/**
+ * Default cap on live slots: far below Metal's limit of 499000 resources per residency set, which
+ * a caller that never reset hit at about 960k buffers before the process aborted.
+ */
+export const DEFAULT_MAX_BUFFERS = 250_000;

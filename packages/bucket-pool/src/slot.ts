@@ -1,0 +1,90 @@
+/** Where a slot is in its life; a slot only moves forward to `Destroyed`. */
+export enum SlotState {
+  Free = 0,
+  InUse = 1,
+  /** Out of circulation until a fence settles (see `BucketPool.reset({ after })`). */
+  Pending = 2,
+  /** Its fence rejected: the GPU may still use it, so it never returns to circulation. */
+  Quarantined = 3,
+  Destroyed = 4,
+}
+
+/**
+ * One allocation the pool owns, reused across leases. The links make both the per-bucket free
+ * list and the least-recently-used order intrusive, so moving a slot never allocates.
+ */
+export class Slot<H> {
+  readonly handle: H;
+  readonly capacity: number;
+  /** Bumped each time the slot leaves a lease; a lease is live while its generation matches. */
+  generation = 0;
+  state: SlotState = SlotState.InUse;
+  /** Requested length of the current lease. */
+  requested = 0;
+  /** Leases this slot has served; 1 right after a fresh allocation. */
+  leaseCount = 0;
+  /** Position in the pool's in-use array, for O(1) removal. */
+  inUseIndex = -1;
+  bucketPrev: Slot<H> | null = null;
+  bucketNext: Slot<H> | null = null;
+  lruPrev: Slot<H> | null = null;
+  lruNext: Slot<H> | null = null;
+  /** The free list this slot belongs to, set when it is first filed. */
+  bucket: FreeBucket<H> | null = null;
+
+  constructor(handle: H, capacity: number) {
+    this.handle = handle;
+    this.capacity = capacity;
+  }
+}
+
+/** A LIFO list of free slots of one capacity. */
+export class FreeBucket<H> {
+  readonly capacity: number;
+  head: Slot<H> | null = null;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  push(slot: Slot<H>): void {
+    slot.bucketPrev = null;
+    slot.bucketNext = this.head;
+    if (this.head !== null) this.head.bucketPrev = slot;
+    this.head = slot;
+    this.count++;
+  }
+
+  unlink(slot: Slot<H>): void {
+    if (slot.bucketPrev !== null) slot.bucketPrev.bucketNext = slot.bucketNext;
+    else this.head = slot.bucketNext;
+    if (slot.bucketNext !== null) slot.bucketNext.bucketPrev = slot.bucketPrev;
+    slot.bucketPrev = null;
+    slot.bucketNext = null;
+    this.count--;
+  }
+}
+
+/** Every free slot in the order it became free: eviction takes the oldest first. */
+export class LruList<H> {
+  oldest: Slot<H> | null = null;
+  newest: Slot<H> | null = null;
+
+  append(slot: Slot<H>): void {
+    slot.lruNext = null;
+    slot.lruPrev = this.newest;
+    if (this.newest !== null) this.newest.lruNext = slot;
+    else this.oldest = slot;
+    this.newest = slot;
+  }
+
+  unlink(slot: Slot<H>): void {
+    if (slot.lruPrev !== null) slot.lruPrev.lruNext = slot.lruNext;
+    else this.oldest = slot.lruNext;
+    if (slot.lruNext !== null) slot.lruNext.lruPrev = slot.lruPrev;
+    else this.newest = slot.lruPrev;
+    slot.lruPrev = null;
+    slot.lruNext = null;
+  }
+}
