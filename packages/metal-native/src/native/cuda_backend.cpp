@@ -1,0 +1,213 @@
+// CUDA backend: managed memory (cudaMallocManaged), the analogue of Metal's shared storage.
+// A residency commit makes the device the preferred location of every member and prefetches
+// it there; endResidency hands the preference back to the driver. Every runtime call is
+// checked and reported with cudaGetErrorName. All bookkeeping lives in the shared C++.
+#include <cuda_runtime_api.h>
+
+#include <string>
+
+#include "backend.h"
+#include "errors.h"
+
+namespace mlx {
+
+namespace {
+
+std::string describeCudaError(const char* call, cudaError_t status) {
+  return std::string(call) + " failed: " + cudaGetErrorName(status) + " (" +
+         cudaGetErrorString(status) + ")";
+}
+
+void checkCuda(cudaError_t status, const char* call, ErrorCode code) {
+  if (status != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky-less error so the next call starts clean
+    throw NativeError(code, describeCudaError(call, status),
+                      ErrorValue::of(std::string(cudaGetErrorName(status))));
+  }
+}
+
+// CUDA 13 takes a cudaMemLocation; earlier toolkits a device ordinal.
+cudaError_t advisePreferredDevice(const Allocation& allocation, int device) {
+#if CUDART_VERSION >= 13000
+  cudaMemLocation location{};
+  location.type = cudaMemLocationTypeDevice;
+  location.id = device;
+  return cudaMemAdvise(allocation.contents, allocation.byteLength,
+                       cudaMemAdviseSetPreferredLocation, location);
+#else
+  return cudaMemAdvise(allocation.contents, allocation.byteLength,
+                       cudaMemAdviseSetPreferredLocation, device);
+#endif
+}
+
+cudaError_t unsetPreferredLocation(const Allocation& allocation, int device) {
+#if CUDART_VERSION >= 13000
+  cudaMemLocation location{};
+  location.type = cudaMemLocationTypeDevice;
+  location.id = device;
+  return cudaMemAdvise(allocation.contents, allocation.byteLength,
+                       cudaMemAdviseUnsetPreferredLocation, location);
+#else
+  return cudaMemAdvise(allocation.contents, allocation.byteLength,
+                       cudaMemAdviseUnsetPreferredLocation, device);
+#endif
+}
+
+cudaError_t prefetchToDevice(const Allocation& allocation, int device, cudaStream_t stream) {
+#if CUDART_VERSION >= 13000
+  cudaMemLocation location{};
+  location.type = cudaMemLocationTypeDevice;
+  location.id = device;
+  return cudaMemPrefetchAsync(allocation.contents, allocation.byteLength, location, 0, stream);
+#else
+  return cudaMemPrefetchAsync(allocation.contents, allocation.byteLength, device, stream);
+#endif
+}
+
+class CudaResidencySet final : public BackendResidencySet {
+ public:
+  explicit CudaResidencySet(int device) : device_(device) {
+    checkCuda(cudaSetDevice(device_), "cudaSetDevice", ErrorCode::Residency);
+    checkCuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking),
+              "cudaStreamCreateWithFlags", ErrorCode::Residency);
+  }
+  ~CudaResidencySet() override {
+    if (stream_ != nullptr) {
+      cudaStreamSynchronize(stream_);
+      cudaStreamDestroy(stream_);
+    }
+  }
+
+  // Membership takes effect at commit, as with Metal.
+  void addAllocation(const Allocation&) override {}
+
+  void removeAllocation(const Allocation& allocation) noexcept override {
+    // Best effort: the buffer may be about to be freed, and a failure here changes nothing
+    // the caller could act on.
+    if (unsetPreferredLocation(allocation, device_) != cudaSuccess) cudaGetLastError();
+  }
+  void removeAllAllocations() noexcept override {}
+
+  void commit(const std::vector<Allocation>& members) override {
+    for (const Allocation& member : members) {
+      checkCuda(advisePreferredDevice(member, device_), "cudaMemAdvise(SetPreferredLocation)",
+                ErrorCode::Residency);
+      checkCuda(prefetchToDevice(member, device_, stream_), "cudaMemPrefetchAsync",
+                ErrorCode::Residency);
+    }
+  }
+
+  void requestResidency(const std::vector<Allocation>& members) override {
+    for (const Allocation& member : members) {
+      checkCuda(prefetchToDevice(member, device_, stream_), "cudaMemPrefetchAsync",
+                ErrorCode::Residency);
+    }
+  }
+
+  void endResidency(const std::vector<Allocation>& members) noexcept override {
+    for (const Allocation& member : members) removeAllocation(member);
+  }
+
+ private:
+  int device_;
+  cudaStream_t stream_ = nullptr;
+};
+
+class CudaDevice final : public BackendDevice {
+ public:
+  explicit CudaDevice(int device) : device_(device) {
+    checkCuda(cudaSetDevice(device_), "cudaSetDevice", ErrorCode::DeviceNotFound);
+    cudaDeviceProp properties{};
+    checkCuda(cudaGetDeviceProperties(&properties, device_), "cudaGetDeviceProperties",
+              ErrorCode::DeviceNotFound);
+    int managed = 0;
+    int concurrentManaged = 0;
+    checkCuda(cudaDeviceGetAttribute(&managed, cudaDevAttrManagedMemory, device_),
+              "cudaDeviceGetAttribute(ManagedMemory)", ErrorCode::DeviceNotFound);
+    checkCuda(
+        cudaDeviceGetAttribute(&concurrentManaged, cudaDevAttrConcurrentManagedAccess, device_),
+        "cudaDeviceGetAttribute(ConcurrentManagedAccess)", ErrorCode::DeviceNotFound);
+    if (!managed) {
+      throw NativeError(ErrorCode::DeviceNotFound,
+                        std::string("CUDA device ") + properties.name +
+                            " does not support managed memory",
+                        ErrorValue::of(std::string("cuda")));
+    }
+    info_.name = properties.name;
+    info_.maxBufferLength = properties.totalGlobalMem;
+    info_.hasUnifiedMemory = properties.integrated != 0;
+    info_.recommendedMaxWorkingSetSize = properties.totalGlobalMem;
+    // Prefetching managed memory needs concurrent managed access (not on Windows or
+    // pre-Pascal GPUs).
+    info_.residencySupported = concurrentManaged != 0;
+    if (!info_.residencySupported) {
+      info_.residencyUnsupportedReason =
+          "the device lacks concurrent managed access, needed for cudaMemPrefetchAsync";
+    }
+  }
+
+  BackendKind kind() const override { return BackendKind::Cuda; }
+  const DeviceInfo& info() const override { return info_; }
+
+  Allocation allocate(uint64_t byteLength) override {
+    Allocation allocation;
+    allocation.byteLength = byteLength;
+    cudaError_t status = cudaSetDevice(device_);
+    if (status == cudaSuccess) {
+      status = cudaMallocManaged(&allocation.contents, byteLength, cudaMemAttachGlobal);
+    }
+    if (status != cudaSuccess) throwAllocation(byteLength, "cudaMallocManaged", status);
+    // Zero on the device, then wait: the CPU may read the memory right after we return.
+    status = cudaMemset(allocation.contents, 0, byteLength);
+    if (status == cudaSuccess) status = cudaDeviceSynchronize();
+    if (status != cudaSuccess) {
+      cudaFree(allocation.contents);
+      throwAllocation(byteLength, "cudaMemset", status);
+    }
+    return allocation;
+  }
+
+  void release(const Allocation& allocation) noexcept override {
+    if (allocation.contents != nullptr && cudaFree(allocation.contents) != cudaSuccess) {
+      cudaGetLastError();
+    }
+  }
+
+  std::unique_ptr<BackendResidencySet> newResidencySet(const std::string&, uint64_t) override {
+    return std::make_unique<CudaResidencySet>(device_);
+  }
+
+ private:
+  [[noreturn]] static void throwAllocation(uint64_t byteLength, const char* call,
+                                           cudaError_t status) {
+    cudaGetLastError();
+    throw NativeError::allocation(byteLength, "CUDA allocation of " + std::to_string(byteLength) +
+                                                  " bytes failed: " +
+                                                  describeCudaError(call, status));
+  }
+
+  int device_;
+  DeviceInfo info_;
+};
+
+}  // namespace
+
+BackendProbe probeCudaBackend() {
+  BackendProbe probe{BackendKind::Cuda};
+  probe.built = true;
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    probe.reason = describeCudaError("cudaGetDeviceCount", status);
+  } else if (count == 0) {
+    probe.reason = "cudaGetDeviceCount found no CUDA device";
+  } else {
+    probe.available = true;
+  }
+  return probe;
+}
+
+std::shared_ptr<BackendDevice> openCudaBackend() { return std::make_shared<CudaDevice>(0); }
+
+}  // namespace mlx

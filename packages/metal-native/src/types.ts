@@ -1,0 +1,96 @@
+/** Public types of @mlx/metal-native. `@mlx/pool` types against these interfaces. */
+
+export type BackendName = "metal" | "host" | "cuda";
+
+/** The `code` of every error thrown by the native layer. */
+export type NativeErrorCode =
+  | "INVALID_ARGUMENT"
+  | "BUFFER_ALLOCATION"
+  | "DISPOSED"
+  | "RESIDENCY"
+  | "UNSUPPORTED_BACKEND"
+  | "DEVICE_NOT_FOUND";
+
+/** Shape of errors thrown by the native layer (plain `Error`s with extra fields). */
+export interface NativeError extends Error {
+  code: NativeErrorCode;
+  /** The offending value: the bad argument, or the destroyed/foreign object. */
+  value: unknown;
+  /** BUFFER_ALLOCATION only: the number of bytes asked for. */
+  bytes?: number;
+}
+
+export interface BackendStatus {
+  name: BackendName;
+  /** Compiled into this build of the addon. */
+  built: boolean;
+  /** Built and able to open a device right now. */
+  available: boolean;
+  /** Why not available; null when available. */
+  reason: string | null;
+}
+
+export interface NativeBuffer {
+  readonly byteLength: number;
+  /** Contents address; kept after destroy() so the buffer can still be identified. */
+  readonly address: bigint;
+  readonly deviceId: number;
+  readonly destroyed: boolean;
+  /**
+   * Zero-copy view of the memory: the same ArrayBuffer on every call. Detached (byteLength 0)
+   * by destroy(). Throws UNSUPPORTED_BACKEND where the runtime refuses external ArrayBuffers.
+   */
+  contents(): ArrayBuffer;
+  /** Copies `length` bytes (default: to the end) starting at `offset` (default 0). */
+  read(offset?: number, length?: number): Uint8Array;
+  /** Copies `data` into the buffer at `offset`. */
+  write(offset: number, data: ArrayBufferView): void;
+  /** Detaches contents() and frees the memory now. A second call does nothing. */
+  destroy(): void;
+}
+
+export interface NativeResidencySet {
+  readonly label: string;
+  readonly deviceId: number;
+  /** Distinct member buffers. Destroyed buffers leave their sets automatically. */
+  readonly allocationCount: number;
+  /** Number of commit() calls made. */
+  readonly commitCount: number;
+  /** Between requestResidency() and endResidency(). */
+  readonly residencyRequested: boolean;
+  readonly destroyed: boolean;
+  /** Adding a member again does nothing. A buffer of another device is INVALID_ARGUMENT. */
+  add(buffer: NativeBuffer): void;
+  /** Removing a non-member does nothing. */
+  remove(buffer: NativeBuffer): void;
+  removeAll(): void;
+  commit(): void;
+  requestResidency(): void;
+  endResidency(): void;
+  /** False for non-members, destroyed buffers and buffers of other devices. */
+  contains(buffer: NativeBuffer): boolean;
+  /** Ends residency and drops every member (the buffers stay alive). Idempotent. */
+  destroy(): void;
+}
+
+export interface NativeDevice {
+  /** Unique per opened device within this process. */
+  readonly id: number;
+  readonly backend: BackendName;
+  readonly name: string;
+  readonly maxBufferLength: number;
+  readonly hasUnifiedMemory: boolean;
+  readonly recommendedMaxWorkingSetSize: number;
+  readonly residencySupported: boolean;
+  readonly residencyUnsupportedReason: string | null;
+  readonly destroyed: boolean;
+  /** Zero-filled, exactly byteLength bytes. */
+  allocBuffer(byteLength: number): NativeBuffer;
+  /** RESIDENCY error when !residencySupported. Capacity defaults to 64. */
+  newResidencySet(label?: string, initialCapacity?: number): NativeResidencySet;
+  /**
+   * Stops this device from creating buffers and sets (DISPOSED afterwards). Live buffers and
+   * sets stay valid; the native device is released when the last of them is destroyed.
+   */
+  destroy(): void;
+}
