@@ -34,6 +34,7 @@ export class BucketPool<H> {
   private readonly allocateHandle: (capacity: number) => H;
   private readonly destroyHandle: (handle: H, capacity: number) => void;
   private readonly recycleHook: ((handle: H, capacity: number) => void) | undefined;
+  private readonly fenceSettledHook: (() => void) | undefined;
 
   private readonly buckets = new Map<number, FreeBucket<H>>();
   /** Capacities with a bucket, ascending; kept only for `reuseLargerRatio > 1`. */
@@ -76,6 +77,7 @@ export class BucketPool<H> {
     this.allocateHandle = options.allocate;
     this.destroyHandle = options.destroy;
     this.recycleHook = options.onRecycle;
+    this.fenceSettledHook = options.onFenceSettled;
     this.policy = options.policy ?? pow2;
     this.maxFreeBytes = options.maxFreeBytes ?? Number.POSITIVE_INFINITY;
     this.maxBuffers = options.maxBuffers ?? DEFAULT_MAX_BUFFERS;
@@ -452,6 +454,7 @@ export class BucketPool<H> {
       }
     }
     if (!this.disposed && this.freeBytes > this.maxFreeBytes) this.evictDownTo(this.maxFreeBytes);
+    this.fenceSettledHook?.();
   }
 
   private disposedError(op: string): MlxError {

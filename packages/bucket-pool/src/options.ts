@@ -6,6 +6,8 @@ export interface BucketPoolOptions<H> {
   allocate(capacity: number): H;
   /** Frees a handle now. Called by `clear`, eviction and `dispose`; must not throw. */
   destroy(handle: H, capacity: number): void;
+  /** Called after a fence settled and its slots moved (to free lists, quarantine or destruction). */
+  onFenceSettled?: (() => void) | undefined;
   /** Called when a slot returns to circulation, e.g. to poison recycled memory in debug runs. */
   onRecycle?: ((handle: H, capacity: number) => void) | undefined;
   /** Size classes; the seed's powers of two by default. */

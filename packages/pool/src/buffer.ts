@@ -1,0 +1,144 @@
+import { MlxError, type Slot } from "@mlx/bucket-pool";
+import type { Allocation } from "./allocation.js";
+import type { DType } from "./dtype.js";
+
+/** Who can end a buffer's lease: its pool, or the device that allocated it directly. */
+export interface BufferOwner {
+  /** Ends the lease of `buffer` (release to the pool, or free a direct allocation). */
+  disposeBuffer(buffer: MlxBuffer): void;
+}
+
+type ElementArray = Float32Array | Uint16Array | Uint8Array | Uint32Array | Int32Array;
+
+/**
+ * A buffer handed out by `MlxDevice.allocBuffer` or `MlxBufferPool.alloc`. It is a lease: once
+ * released, reset or freed it is `stale`, and its accessors throw `STALE_BUFFER` instead of
+ * showing memory that now belongs to someone else.
+ */
+export class MlxBuffer {
+  /** The requested length. */
+  readonly byteLength: number;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** @internal */
+  readonly owner: BufferOwner;
+  /** @internal */
+  readonly slot: Slot<Allocation>;
+  /** @internal The slot's generation when this lease began. */
+  readonly generation: number;
+
+  /** @internal Made by the device and the pool only. */
+  constructor(
+    owner: BufferOwner,
+    slot: Slot<Allocation>,
+    byteLength: number,
+    dtype: DType,
+    shape: readonly number[],
+  ) {
+    this.owner = owner;
+    this.slot = slot;
+    this.generation = slot.generation;
+    this.byteLength = byteLength;
+    this.dtype = dtype;
+    this.shape = shape;
+  }
+
+  /** Bytes of the underlying allocation: the bucket size for pooled buffers. */
+  get capacity(): number {
+    return this.slot.capacity;
+  }
+
+  /** Product of the shape's extents (1 for a scalar shape `[]`). */
+  get elementCount(): number {
+    let count = 1;
+    for (const extent of this.shape) count *= extent;
+    return count;
+  }
+
+  /** Contents address of the allocation: equal addresses are the same memory. Readable when stale. */
+  get address(): bigint {
+    return this.slot.handle.address;
+  }
+
+  /** True once the lease ended (release, reset, clear, dispose). */
+  get stale(): boolean {
+    return this.slot.generation !== this.generation;
+  }
+
+  /** The requested bytes, zero-copy. Throws `STALE_BUFFER` after the lease ended. */
+  bytes(): Uint8Array {
+    return new Uint8Array(this.contents("bytes"), 0, this.byteLength);
+  }
+
+  /**
+   * The elements, zero-copy, as the dtype's typed array (`Uint16Array` for f16 and bf16), of
+   * `elementCount` elements. Throws `STALE_BUFFER` after the lease ended.
+   */
+  typed(): ElementArray {
+    return new this.dtype.arrayType(this.contents("typed"), 0, this.elementCount);
+  }
+
+  /** Copies `length` bytes from `offset` out; works where zero-copy views are refused. */
+  read(offset = 0, length = this.byteLength - offset): Uint8Array {
+    this.checkLive("read");
+    this.checkRange("read", offset, length);
+    return this.slot.handle.native.read(offset, length);
+  }
+
+  /** Copies `data` in at `offset`; works where zero-copy views are refused. */
+  write(data: Uint8Array, offset = 0): void {
+    this.checkLive("write");
+    if (!(data instanceof Uint8Array)) {
+      throw new MlxError("INVALID_ARGUMENT", "write: data must be a Uint8Array", { value: data });
+    }
+    this.checkRange("write", offset, data.byteLength);
+    this.slot.handle.native.write(offset, data);
+  }
+
+  /** Ends this lease: a pooled buffer is released to its pool, a direct one freed now. */
+  dispose(): void {
+    this.owner.disposeBuffer(this);
+  }
+
+  [Symbol.dispose](): void {
+    if (!this.stale) this.dispose();
+  }
+
+  private contents(where: string): ArrayBuffer {
+    this.checkLive(where);
+    const contents = this.slot.handle.contents;
+    if (contents === null) {
+      throw new MlxError(
+        "UNSUPPORTED_BACKEND",
+        `${where}: this runtime refuses zero-copy external buffers (V8 sandbox); use read() and write()`,
+      );
+    }
+    return contents;
+  }
+
+  private checkLive(where: string): void {
+    if (this.slot.generation !== this.generation) {
+      throw new MlxError(
+        "STALE_BUFFER",
+        `${where}: this buffer's lease ended (released, reset or freed); its memory may belong to another buffer now`,
+        { value: this.address },
+      );
+    }
+  }
+
+  private checkRange(where: string, offset: number, length: number): void {
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.byteLength
+    ) {
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `${where}: range [${offset}, ${offset}+${length}) is outside the buffer's ${this.byteLength} bytes`,
+        { value: offset },
+      );
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { MlxError } from "@mlx/bucket-pool";
+
+type ElementArray = Float32Array | Uint16Array | Uint8Array | Uint32Array | Int32Array;
+type ElementArrayConstructor = new (
+  buffer: ArrayBufferLike,
+  byteOffset: number,
+  length: number,
+) => ElementArray;
+
+/** Element types of buffers. Instances are singletons: compare with `===`. */
+export class DType {
+  static readonly F32 = new DType("f32", 4, Float32Array);
+  static readonly F16 = new DType("f16", 2, Uint16Array);
+  static readonly BF16 = new DType("bf16", 2, Uint16Array);
+  static readonly U8 = new DType("u8", 1, Uint8Array);
+  static readonly U16 = new DType("u16", 2, Uint16Array);
+  static readonly U32 = new DType("u32", 4, Uint32Array);
+  static readonly I32 = new DType("i32", 4, Int32Array);
+
+  /** Every dtype, in declaration order. */
+  static readonly all: readonly DType[] = Object.freeze([
+    DType.F32,
+    DType.F16,
+    DType.BF16,
+    DType.U8,
+    DType.U16,
+    DType.U32,
+    DType.I32,
+  ]);
+
+  /** The dtype named `name` (`"f32"`...); throws `INVALID_ARGUMENT` for an unknown name. */
+  static byName(name: string): DType {
+    const found = DType.all.find((d) => d.name === name);
+    if (found === undefined) {
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `unknown dtype ${JSON.stringify(name)}; known: ${DType.all.map((d) => d.name).join(", ")}`,
+        { value: name },
+      );
+    }
+    return found;
+  }
+
+  /** Bytes per element. */
+  readonly size: number;
+  /** Short name: `"f32"`, `"bf16"`... */
+  readonly name: string;
+  /** The typed array `MlxBuffer.typed()` returns; 16-bit floats are read as raw `Uint16Array`. */
+  readonly arrayType: ElementArrayConstructor;
+
+  private constructor(name: string, size: number, arrayType: ElementArrayConstructor) {
+    this.name = name;
+    this.size = size;
+    this.arrayType = arrayType;
+    Object.freeze(this);
+  }
+
+  toString(): string {
+    return this.name;
+  }
+}

@@ -1,0 +1,11 @@
+import type { BucketPoolStats } from "@mlx/bucket-pool";
+
+/** What `MlxBufferPool.stats()` reports. Bytes of in-use buffers are requested lengths. */
+export interface PoolStats extends BucketPoolStats {
+  /** Name of the size policy. */
+  policy: string;
+  /** Commits of the residency set made for this pool's buffers (0 without residency). */
+  residencyCommits: number;
+  /** Buffers added by `registerExisting` and still registered. */
+  registeredExisting: number;
+}

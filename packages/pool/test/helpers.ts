@@ -1,0 +1,20 @@
+import { expect } from "vitest";
+import { MlxDevice, MlxError } from "../src/index.js";
+
+/** The backend under test: `MLX_BACKEND` (e.g. cuda on a GPU machine), else the default. */
+export function openDevice(options: { residency?: boolean } = {}): MlxDevice {
+  return MlxDevice.open(options);
+}
+
+/** Runs `fn`, expecting an MlxError with `code`; returns it. */
+export function expectMlxError(fn: () => unknown, code: string): MlxError {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(MlxError);
+  expect((thrown as MlxError).code).toBe(code);
+  return thrown as MlxError;
+}
