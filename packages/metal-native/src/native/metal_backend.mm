@@ -1,0 +1,190 @@
+// Metal backend (macOS only; CMake adds this file under if(APPLE)). A thin shim: Metal calls
+// and nothing else. Argument checks, membership, counts and lifetimes are in the shared C++
+// that the host backend runs in tests on every platform.
+//
+// Compiled with ARC: a retained id<MTLBuffer> travels in Allocation::handle
+// (__bridge_retained) and is released in release() (__bridge_transfer).
+#if !defined(__APPLE__)
+#error "metal_backend.mm is for macOS builds only"
+#endif
+
+#include <Availability.h>
+#import <Foundation/Foundation.h>
+#import <Metal/Metal.h>
+
+#include <cstring>
+#include <string>
+
+#include "backend.h"
+#include "errors.h"
+
+// MTLResidencySet exists in the macOS 15 SDK and later. Checked here at compile time and
+// with @available at run time, so an older SDK or an older macOS opens with residency off.
+#if defined(__MAC_OS_X_VERSION_MAX_ALLOWED) && __MAC_OS_X_VERSION_MAX_ALLOWED >= 150000
+#define MLX_METAL_RESIDENCY_SDK 1
+#else
+#define MLX_METAL_RESIDENCY_SDK 0
+#endif
+
+namespace mlx {
+
+namespace {
+
+std::string describe(NSError* error) {
+  if (error == nil) return "no error description";
+  return std::string(error.localizedDescription.UTF8String ?: "unknown error");
+}
+
+// Empty when residency sets can be used; otherwise why not.
+std::string residencyUnavailableReason() {
+#if MLX_METAL_RESIDENCY_SDK
+  if (@available(macOS 15, *)) return "";
+  NSOperatingSystemVersion version = [NSProcessInfo processInfo].operatingSystemVersion;
+  return "MTLResidencySet needs macOS 15 or later; this is macOS " +
+         std::to_string(version.majorVersion) + "." + std::to_string(version.minorVersion);
+#else
+  return "built against a macOS SDK older than 15, which has no MTLResidencySet "
+         "(needs macOS 15 or later)";
+#endif
+}
+
+#if MLX_METAL_RESIDENCY_SDK
+class API_AVAILABLE(macos(15.0)) MetalResidencySet final : public BackendResidencySet {
+ public:
+  MetalResidencySet(id<MTLDevice> device, id<MTLCommandQueue> queue, const std::string& label,
+                    uint64_t initialCapacity)
+      : queue_(queue) {
+    @autoreleasepool {
+      MTLResidencySetDescriptor* descriptor = [[MTLResidencySetDescriptor alloc] init];
+      descriptor.label = [NSString stringWithUTF8String:label.c_str()];
+      descriptor.initialCapacity = static_cast<NSUInteger>(initialCapacity);
+      NSError* error = nil;
+      set_ = [device newResidencySetWithDescriptor:descriptor error:&error];
+      if (set_ == nil) {
+        throw NativeError(ErrorCode::Residency,
+                          "newResidencySetWithDescriptor failed: " + describe(error),
+                          ErrorValue::of(label));
+      }
+      // Attached to the device's queue: command buffers from it see the set's allocations.
+      [queue_ addResidencySet:set_];
+    }
+  }
+
+  ~MetalResidencySet() override {
+    @autoreleasepool {
+      [queue_ removeResidencySet:set_];
+    }
+  }
+
+  void addAllocation(const Allocation& allocation) override {
+    [set_ addAllocation:bufferOf(allocation)];
+  }
+  void removeAllocation(const Allocation& allocation) noexcept override {
+    [set_ removeAllocation:bufferOf(allocation)];
+  }
+  void removeAllAllocations() noexcept override { [set_ removeAllAllocations]; }
+  void commit(const std::vector<Allocation>&) override { [set_ commit]; }
+  void requestResidency(const std::vector<Allocation>&) override { [set_ requestResidency]; }
+  void endResidency(const std::vector<Allocation>&) noexcept override { [set_ endResidency]; }
+
+ private:
+  static id<MTLBuffer> bufferOf(const Allocation& allocation) {
+    return (__bridge id<MTLBuffer>)allocation.handle;
+  }
+
+  id<MTLCommandQueue> queue_;
+  id<MTLResidencySet> set_;
+};
+#endif
+
+class MetalDevice final : public BackendDevice {
+ public:
+  MetalDevice(id<MTLDevice> device, id<MTLCommandQueue> queue) : device_(device), queue_(queue) {
+    info_.name = std::string(device.name.UTF8String ?: "Metal device");
+    info_.maxBufferLength = device.maxBufferLength;
+    info_.hasUnifiedMemory = device.hasUnifiedMemory;
+    info_.recommendedMaxWorkingSetSize = device.recommendedMaxWorkingSetSize;
+    info_.residencyUnsupportedReason = residencyUnavailableReason();
+    info_.residencySupported = info_.residencyUnsupportedReason.empty();
+  }
+
+  BackendKind kind() const override { return BackendKind::Metal; }
+  const DeviceInfo& info() const override { return info_; }
+
+  Allocation allocate(uint64_t byteLength) override {
+    @autoreleasepool {
+      id<MTLBuffer> buffer = [device_ newBufferWithLength:static_cast<NSUInteger>(byteLength)
+                                                  options:MTLResourceStorageModeShared];
+      if (buffer == nil) {
+        throw NativeError::allocation(byteLength, "newBufferWithLength:" +
+                                                      std::to_string(byteLength) +
+                                                      " options:StorageModeShared returned nil");
+      }
+      // Zero-filled is part of the contract; Metal does not document fresh contents.
+      std::memset(buffer.contents, 0, static_cast<size_t>(byteLength));
+      Allocation allocation;
+      allocation.contents = buffer.contents;
+      allocation.byteLength = byteLength;
+      allocation.handle = (__bridge_retained void*)buffer;
+      return allocation;
+    }
+  }
+
+  void release(const Allocation& allocation) noexcept override {
+    if (allocation.handle == nullptr) return;
+    @autoreleasepool {
+      id<MTLBuffer> buffer = (__bridge_transfer id<MTLBuffer>)allocation.handle;
+      buffer = nil;  // drops the reference taken in allocate()
+    }
+  }
+
+  std::unique_ptr<BackendResidencySet> newResidencySet(const std::string& label,
+                                                       uint64_t initialCapacity) override {
+#if MLX_METAL_RESIDENCY_SDK
+    if (@available(macOS 15, *)) {
+      return std::make_unique<MetalResidencySet>(device_, queue_, label, initialCapacity);
+    }
+#endif
+    (void)initialCapacity;
+    // Unreachable through Device, which checks residencySupported first.
+    throw NativeError(ErrorCode::Residency, residencyUnavailableReason(), ErrorValue::of(label));
+  }
+
+ private:
+  id<MTLDevice> device_;
+  id<MTLCommandQueue> queue_;
+  DeviceInfo info_;
+};
+
+}  // namespace
+
+BackendProbe probeMetalBackend() {
+  BackendProbe probe{BackendKind::Metal};
+  probe.built = true;
+  @autoreleasepool {
+    id<MTLDevice> device = MTLCreateSystemDefaultDevice();
+    probe.available = device != nil;
+  }
+  if (!probe.available) {
+    probe.reason = "MTLCreateSystemDefaultDevice returned nil (no Metal GPU in this session)";
+  }
+  return probe;
+}
+
+std::shared_ptr<BackendDevice> openMetalBackend() {
+  @autoreleasepool {
+    id<MTLDevice> device = MTLCreateSystemDefaultDevice();
+    if (device == nil) {
+      throw NativeError(ErrorCode::DeviceNotFound, "MTLCreateSystemDefaultDevice returned nil",
+                        ErrorValue::of(std::string("metal")));
+    }
+    id<MTLCommandQueue> queue = [device newCommandQueue];
+    if (queue == nil) {
+      throw NativeError(ErrorCode::DeviceNotFound, "newCommandQueue returned nil",
+                        ErrorValue::of(std::string("metal")));
+    }
+    return std::make_shared<MetalDevice>(device, queue);
+  }
+}
+
+}  // namespace mlx
