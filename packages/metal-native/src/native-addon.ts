@@ -40,7 +40,13 @@ export class NativeAddonLoadError extends Error {
   }
 }
 
-export function loadNativeAddon(path: string = DEFAULT_ADDON_PATH): NativeAddon {
+/**
+ * `MLX_NATIVE_ADDON` (an absolute path) overrides the default, e.g. for the ASan build
+ * (scripts/asan.sh).
+ */
+export function loadNativeAddon(
+  path: string = process.env.MLX_NATIVE_ADDON || DEFAULT_ADDON_PATH,
+): NativeAddon {
   const require = createRequire(import.meta.url);
   try {
     return require(path) as NativeAddon;
