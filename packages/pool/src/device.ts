@@ -28,9 +28,13 @@ function chooseBackend(requested: string): BackendName {
   const fromEnv = process.env.MLX_BACKEND;
   if (fromEnv !== undefined && fromEnv !== "" && fromEnv !== "auto") {
     if (!BACKENDS.includes(fromEnv)) {
-      throw new MlxError("INVALID_ARGUMENT", `MLX_BACKEND=${fromEnv} is not one of metal, host, cuda`, {
-        value: fromEnv,
-      });
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `MLX_BACKEND=${fromEnv} is not one of metal, host, cuda`,
+        {
+          value: fromEnv,
+        },
+      );
     }
     return fromEnv as BackendName;
   }
@@ -48,9 +52,13 @@ export class MlxDevice implements BufferOwner {
    */
   static open(options: DeviceOptions = {}): MlxDevice {
     if (typeof options !== "object" || options === null) {
-      throw new MlxError("INVALID_ARGUMENT", `MlxDevice.open: options must be an object, got ${describeValue(options)}`, {
-        value: options,
-      });
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `MlxDevice.open: options must be an object, got ${describeValue(options)}`,
+        {
+          value: options,
+        },
+      );
     }
     const requested = options.backend ?? "auto";
     if (!BACKENDS.includes(requested)) {
@@ -109,8 +117,10 @@ export class MlxDevice implements BufferOwner {
     this.zeroCopy = probeZeroCopy(native);
     let reason: string | null = null;
     if (!wantResidency) reason = "turned off by the residency: false option";
-    else if (residencyDisabledByEnv()) reason = "turned off by MLX_NO_RESIDENCY / HF2Q_NO_RESIDENCY";
-    else if (!native.residencySupported) reason = native.residencyUnsupportedReason ?? "not supported";
+    else if (residencyDisabledByEnv())
+      reason = "turned off by MLX_NO_RESIDENCY / HF2Q_NO_RESIDENCY";
+    else if (!native.residencySupported)
+      reason = native.residencyUnsupportedReason ?? "not supported";
     this.residencyDisabledReason = reason;
     this.residencySetsEnabled = reason === null;
     if (reason === null) {

@@ -43,9 +43,13 @@ export class MlxBufferPool implements BufferOwner {
 
   constructor(options: PoolOptions = {}) {
     if (typeof options !== "object" || options === null) {
-      throw new MlxError("INVALID_ARGUMENT", `MlxBufferPool: options must be an object, got ${describeValue(options)}`, {
-        value: options,
-      });
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `MlxBufferPool: options must be an object, got ${describeValue(options)}`,
+        {
+          value: options,
+        },
+      );
     }
     const policy: SizePolicy | undefined =
       typeof options.policy === "string" ? sizePolicyByName(options.policy) : options.policy;
@@ -58,7 +62,8 @@ export class MlxBufferPool implements BufferOwner {
         poisonByte === undefined
           ? undefined
           : (allocation) => {
-              if (allocation.contents !== null) new Uint8Array(allocation.contents).fill(poisonByte);
+              if (allocation.contents !== null)
+                new Uint8Array(allocation.contents).fill(poisonByte);
             },
       onFenceSettled: () => this.commitResidency(),
       policy,
@@ -95,10 +100,17 @@ export class MlxBufferPool implements BufferOwner {
   allocBatch(device: MlxDevice, requests: Iterable<Request>): MlxBuffer[] {
     if (this.disposed) throw disposedError("allocBatch");
     this.admit(device, "allocBatch");
-    if (requests == null || typeof (requests as Iterable<Request>)[Symbol.iterator] !== "function") {
-      throw new MlxError("INVALID_ARGUMENT", `allocBatch: requests must be iterable, got ${describeValue(requests)}`, {
-        value: requests,
-      });
+    if (
+      requests == null ||
+      typeof (requests as Iterable<Request>)[Symbol.iterator] !== "function"
+    ) {
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `allocBatch: requests must be iterable, got ${describeValue(requests)}`,
+        {
+          value: requests,
+        },
+      );
     }
     const list = Array.from(requests);
     list.forEach((request, i) => {
@@ -121,7 +133,8 @@ export class MlxBufferPool implements BufferOwner {
       for (const [byteLength] of list) slots.push(this.buckets.acquire(byteLength));
       this.commitResidency();
     } catch (error) {
-      for (let i = slots.length - 1; i >= 0; i--) this.buckets.undoAcquire(slots[i] as Slot<Allocation>);
+      for (let i = slots.length - 1; i >= 0; i--)
+        this.buckets.undoAcquire(slots[i] as Slot<Allocation>);
       this.buckets.restoreCounters(mark);
       this.commitResidency();
       throw error;
@@ -162,14 +175,22 @@ export class MlxBufferPool implements BufferOwner {
     if (this.disposed) throw disposedError("registerExisting");
     this.admit(device, "registerExisting");
     if (!(buffer instanceof MlxBuffer)) {
-      throw new MlxError("INVALID_ARGUMENT", `registerExisting: not an MlxBuffer: ${describeValue(buffer)}`, {
-        value: buffer,
-      });
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `registerExisting: not an MlxBuffer: ${describeValue(buffer)}`,
+        {
+          value: buffer,
+        },
+      );
     }
     if (buffer.stale) {
-      throw new MlxError("STALE_BUFFER", "registerExisting: the buffer was freed or its lease ended", {
-        value: buffer.address,
-      });
+      throw new MlxError(
+        "STALE_BUFFER",
+        "registerExisting: the buffer was freed or its lease ended",
+        {
+          value: buffer.address,
+        },
+      );
     }
     const allocation = buffer.slot.handle;
     if (allocation.device !== device) {
@@ -247,9 +268,13 @@ export class MlxBufferPool implements BufferOwner {
 
   private admit(device: MlxDevice, where: string): void {
     if (!(device instanceof MlxDevice)) {
-      throw new MlxError("INVALID_ARGUMENT", `${where}: not an MlxDevice: ${describeValue(device)}`, {
-        value: device,
-      });
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `${where}: not an MlxDevice: ${describeValue(device)}`,
+        {
+          value: device,
+        },
+      );
     }
     device.checkUsable(where);
     this.residency.bind(device.residency);
@@ -272,9 +297,13 @@ export class MlxBufferPool implements BufferOwner {
 
   private checkOwnBuffer(buffer: MlxBuffer, where: string): void {
     if (!(buffer instanceof MlxBuffer)) {
-      throw new MlxError("INVALID_ARGUMENT", `${where}: not an MlxBuffer: ${describeValue(buffer)}`, {
-        value: buffer,
-      });
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `${where}: not an MlxBuffer: ${describeValue(buffer)}`,
+        {
+          value: buffer,
+        },
+      );
     }
     if (buffer.owner !== this) {
       throw new MlxError(
@@ -293,9 +322,13 @@ function disposedError(where: string): MlxError {
 function fenceOf(options: FenceOptions | undefined): PromiseLike<unknown> | undefined {
   if (options === undefined) return undefined;
   if (typeof options !== "object" || options === null) {
-    throw new MlxError("INVALID_ARGUMENT", `options must be an object, got ${describeValue(options)}`, {
-      value: options,
-    });
+    throw new MlxError(
+      "INVALID_ARGUMENT",
+      `options must be an object, got ${describeValue(options)}`,
+      {
+        value: options,
+      },
+    );
   }
   return options.after;
 }
@@ -304,7 +337,11 @@ function poisonByteOf(poison: boolean | number): number | undefined {
   if (poison === false) return undefined;
   if (poison === true) return 0xa5;
   if (Number.isInteger(poison) && poison >= 0 && poison <= 255) return poison;
-  throw new MlxError("INVALID_ARGUMENT", `poison must be a boolean or a byte, got ${describeValue(poison)}`, {
-    value: poison,
-  });
+  throw new MlxError(
+    "INVALID_ARGUMENT",
+    `poison must be a boolean or a byte, got ${describeValue(poison)}`,
+    {
+      value: poison,
+    },
+  );
 }

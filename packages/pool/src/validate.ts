@@ -17,9 +17,13 @@ export function checkDtypeAndShape(
     });
   }
   if (!Array.isArray(shape)) {
-    throw new MlxError("INVALID_ARGUMENT", `${where}: shape must be an array, got ${describeValue(shape)}`, {
-      value: shape,
-    });
+    throw new MlxError(
+      "INVALID_ARGUMENT",
+      `${where}: shape must be an array, got ${describeValue(shape)}`,
+      {
+        value: shape,
+      },
+    );
   }
   let count = 1;
   for (let i = 0; i < shape.length; i++) {

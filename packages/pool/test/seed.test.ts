@@ -1,6 +1,12 @@
 // The seed's tests (buffer_pool.rs), ported, on the default backend.
 import { afterEach, describe, expect, it } from "vitest";
-import { bucketSize, DType, MlxBufferPool, type MlxDevice, resetResidencyEnvCache } from "../src/index.js";
+import {
+  bucketSize,
+  DType,
+  MlxBufferPool,
+  type MlxDevice,
+  resetResidencyEnvCache,
+} from "../src/index.js";
 import { openDevice } from "./helpers.js";
 
 const opened: MlxDevice[] = [];
@@ -75,7 +81,9 @@ describe("seed: registerExisting", () => {
   it("is idempotent", () => {
     const dev = device();
     if (!dev.residencySetsEnabled) {
-      console.log(`registerExisting idempotence: residency is off on ${dev.backend} (${dev.residencyDisabledReason})`);
+      console.log(
+        `registerExisting idempotence: residency is off on ${dev.backend} (${dev.residencyDisabledReason})`,
+      );
     }
     const pool = new MlxBufferPool();
     const weights = dev.allocBuffer(4096, DType.F32, [1024]);
