@@ -40,7 +40,10 @@ describe("MlxBufferPool against a model", () => {
         const free = new Map<number, Set<bigint>>();
         const freeSet = (capacity: number) => {
           let set = free.get(capacity);
-          if (set === undefined) free.set(capacity, (set = new Set()));
+          if (set === undefined) {
+            set = new Set();
+            free.set(capacity, set);
+          }
           return set;
         };
         const retire = (b: MlxBuffer) => {
