@@ -30,6 +30,7 @@ export class BucketPool<H> {
   readonly maxBuffers: number;
   readonly maxHeldBytes: number;
   readonly reuseLargerRatio: number;
+  readonly maxHeldRatio: number;
 
   private readonly allocateHandle: (capacity: number) => H;
   private readonly destroyHandle: (handle: H, capacity: number) => void;
@@ -74,6 +75,7 @@ export class BucketPool<H> {
     checkLimit(options.maxBuffers, "maxBuffers", 1);
     checkLimit(options.maxHeldBytes, "maxHeldBytes", 1);
     checkLimit(options.reuseLargerRatio, "reuseLargerRatio", 1);
+    checkLimit(options.maxHeldRatio, "maxHeldRatio", 1);
     this.allocateHandle = options.allocate;
     this.destroyHandle = options.destroy;
     this.recycleHook = options.onRecycle;
@@ -83,6 +85,7 @@ export class BucketPool<H> {
     this.maxBuffers = options.maxBuffers ?? DEFAULT_MAX_BUFFERS;
     this.maxHeldBytes = options.maxHeldBytes ?? Number.POSITIVE_INFINITY;
     this.reuseLargerRatio = options.reuseLargerRatio ?? 1;
+    this.maxHeldRatio = options.maxHeldRatio ?? Number.POSITIVE_INFINITY;
   }
 
   /** Whether `slot` is leased under `generation` right now. */
@@ -98,6 +101,14 @@ export class BucketPool<H> {
   acquire(byteLength: number): Slot<H> {
     if (this.disposed) throw this.disposedError("acquire");
     checkByteLength(byteLength, "acquire");
+    return this.acquireChecked(byteLength);
+  }
+
+  /**
+   * {@link acquire} for a caller that has already checked `byteLength` with `checkByteLength`
+   * and that the pool is not disposed; saves the hot path a second check.
+   */
+  acquireChecked(byteLength: number): Slot<H> {
     const capacity = this.policy.bucketSize(byteLength);
     const bucket = this.buckets.get(capacity);
     let slot = bucket === undefined ? null : bucket.head;
@@ -106,6 +117,7 @@ export class BucketPool<H> {
       this.takeFree(slot);
       this.hits++;
     } else {
+      if (this.maxHeldRatio !== Number.POSITIVE_INFINITY) this.trimForDemand(byteLength, capacity);
       slot = this.allocateFresh(capacity);
       this.misses++;
     }
@@ -397,6 +409,14 @@ export class BucketPool<H> {
       if (head !== null) return head;
     }
     return null;
+  }
+
+  /** `maxHeldRatio`: evicts free slots, oldest first, so held stays within ratio x in-use peak. */
+  private trimForDemand(byteLength: number, capacity: number): void {
+    const demand = Math.max(this.peakInUseBytes, this.inUseBytes + byteLength);
+    const limit = demand * this.maxHeldRatio;
+    while (this.heldBytes + capacity > limit && this.lru.oldest !== null)
+      this.evict(this.lru.oldest);
   }
 
   private evictDownTo(maxFree: number, countAsEviction = true): void {

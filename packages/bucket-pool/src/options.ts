@@ -23,6 +23,13 @@ export interface BucketPoolOptions<H> {
    * this many times the wanted one (1 = exact classes only, the seed's behaviour).
    */
   reuseLargerRatio?: number | undefined;
+  /**
+   * Cache limit relative to demand: before a fresh allocation, free buffers are freed (least
+   * recently used first) until held bytes, with the new one, stay within this multiple of the
+   * in-use peak so far (requested bytes, counting this request). Never fails: in-use buffers are
+   * never touched. Default: no limit. Costs nothing on a hit, a release or a reset.
+   */
+  maxHeldRatio?: number | undefined;
 }
 
 /**

@@ -13,6 +13,11 @@ export interface PoolOptions {
   /** Let a free buffer of a larger class serve a request, up to this ratio of capacities. */
   reuseLargerRatio?: number;
   /**
+   * Cache limit relative to demand: before a fresh allocation, free buffers are freed (least
+   * recently used first) so that held bytes stay within this multiple of the in-use peak so far.
+   */
+  maxHeldRatio?: number;
+  /**
    * Debug: fill recycled memory with this byte (true = 0xa5) when a buffer returns to the pool,
    * so reads through stale views show garbage instead of plausible data. Default: off, or
    * `MLX_POOL_POISON=1`.

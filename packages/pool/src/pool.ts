@@ -71,6 +71,7 @@ export class MlxBufferPool implements BufferOwner {
       maxBuffers: options.maxBuffers,
       maxHeldBytes: options.maxHeldBytes,
       reuseLargerRatio: options.reuseLargerRatio,
+      maxHeldRatio: options.maxHeldRatio,
     });
   }
 
@@ -89,7 +90,7 @@ export class MlxBufferPool implements BufferOwner {
     device.checkLength("alloc", byteLength);
     checkDtypeAndShape("alloc", byteLength, dtype, shape);
     this.allocDevice = device;
-    const slot = this.buckets.acquire(byteLength);
+    const slot = this.buckets.acquireChecked(byteLength);
     return new MlxBuffer(this, slot, byteLength, dtype, shape);
   }
 
