@@ -1,4 +1,4 @@
-/** Every error code the @mlx packages throw. `code` is the stable contract; messages may change. */
+/** Every error code the `@mlx` packages throw. `code` is the stable contract; messages may change. */
 export type ErrorCode =
   | "DEVICE_NOT_FOUND"
   | "BUFFER_ALLOCATION"
@@ -9,7 +9,7 @@ export type ErrorCode =
   | "MEMORY_LIMIT"
   | "UNSUPPORTED_BACKEND";
 
-/** Error thrown by every @mlx package for bad input or a failed operation. */
+/** Error thrown by every `@mlx` package for bad input or a failed operation. */
 export class MlxError extends Error {
   readonly code: ErrorCode;
   /** The offending value, when there is one. */

@@ -11,6 +11,6 @@ export {
   type SizePolicy,
   sizePolicyByName,
 } from "./size-policy.js";
-export { Slot, SlotState } from "./slot.js";
+export { FreeBucket, Slot, SlotState } from "./slot.js";
 export type { BucketPoolStats } from "./stats.js";
 export { checkByteLength } from "./validate.js";

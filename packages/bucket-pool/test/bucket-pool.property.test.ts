@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Lease, MlxError } from "../src/index.js";
-import { fakePool } from "./fake-handles.js";
+import { type FakeHandle, fakePool } from "./fake-handles.js";
 
 type Op =
   | { kind: "acquire"; size: number }
@@ -29,8 +29,8 @@ describe("BucketPool against a model", () => {
           const { pool, allocated, destroyed } = fakePool(
             maxFreeBytes === null ? {} : { maxFreeBytes },
           );
-          const live: Lease<unknown>[] = [];
-          const stale: Lease<unknown>[] = [];
+          const live: Lease<FakeHandle>[] = [];
+          const stale: Lease<FakeHandle>[] = [];
           let acquires = 0;
           for (const step of ops) {
             if (step.kind === "acquire") {

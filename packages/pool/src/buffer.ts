@@ -8,7 +8,8 @@ export interface BufferOwner {
   disposeBuffer(buffer: MlxBuffer): void;
 }
 
-type ElementArray = Float32Array | Uint16Array | Uint8Array | Uint32Array | Int32Array;
+/** What `MlxBuffer.typed()` returns, by dtype. */
+export type ElementArray = Float32Array | Uint16Array | Uint8Array | Uint32Array | Int32Array;
 
 /**
  * A buffer handed out by `MlxDevice.allocBuffer` or `MlxBufferPool.alloc`. It is a lease: once

@@ -1,7 +1,9 @@
 import { MlxError } from "@mlx/bucket-pool";
 
-type ElementArray = Float32Array | Uint16Array | Uint8Array | Uint32Array | Int32Array;
-type ElementArrayConstructor = new (
+import type { ElementArray } from "./buffer.js";
+
+/** Constructor of a dtype's typed array. */
+export type ElementArrayConstructor = new (
   buffer: ArrayBufferLike,
   byteOffset: number,
   length: number,

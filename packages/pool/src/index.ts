@@ -9,9 +9,9 @@ export {
   sizePolicyByName,
 } from "@mlx/bucket-pool";
 export { type ResidencyEvent, resetResidencyEnvCache } from "@mlx/residency";
-export { MlxBuffer } from "./buffer.js";
+export { type BufferOwner, type ElementArray, MlxBuffer } from "./buffer.js";
 export { type DeviceOptions, MlxDevice } from "./device.js";
-export { DType } from "./dtype.js";
+export { DType, type ElementArrayConstructor } from "./dtype.js";
 export type { FenceOptions, PoolOptions } from "./options.js";
-export { MlxBufferPool } from "./pool.js";
+export { type AllocRequest, MlxBufferPool } from "./pool.js";
 export type { PoolStats } from "./stats.js";

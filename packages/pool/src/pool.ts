@@ -17,7 +17,8 @@ import type { FenceOptions, PoolOptions } from "./options.js";
 import type { PoolStats } from "./stats.js";
 import { checkDtypeAndShape } from "./validate.js";
 
-type Request = readonly [number, DType, readonly number[]];
+/** One request of `allocBatch`: `[byteLength, dtype, shape]`. */
+export type AllocRequest = readonly [number, DType, readonly number[]];
 
 /**
  * The arena allocator: sizes bucketed by a policy (powers of two by default), per-bucket LIFO
@@ -98,12 +99,12 @@ export class MlxBufferPool implements BufferOwner {
    * Several buffers with one residency commit for all the fresh ones (none for an empty batch).
    * Every request is checked first; a failure midway undoes the whole batch.
    */
-  allocBatch(device: MlxDevice, requests: Iterable<Request>): MlxBuffer[] {
+  allocBatch(device: MlxDevice, requests: Iterable<AllocRequest>): MlxBuffer[] {
     if (this.disposed) throw disposedError("allocBatch");
     this.admit(device, "allocBatch");
     if (
       requests == null ||
-      typeof (requests as Iterable<Request>)[Symbol.iterator] !== "function"
+      typeof (requests as Iterable<AllocRequest>)[Symbol.iterator] !== "function"
     ) {
       throw new MlxError(
         "INVALID_ARGUMENT",
