@@ -1,1 +1,55 @@
-export {};
+export {
+  type ChartOptions,
+  type ChartSeries,
+  escapeXml,
+  formatBytes,
+  renderLineChart,
+} from "./chart.js";
+export {
+  type BackendBench,
+  type BenchOptions,
+  formatBench,
+  runBench,
+  sampleStepSizes,
+} from "./commands/bench.js";
+export {
+  DEFAULT_DEMO_TOKENS,
+  type DemoOptions,
+  type DemoResult,
+  formatDemo,
+  runDemo,
+  stepForToken,
+} from "./commands/demo.js";
+export {
+  type BackendInfo,
+  collectInfo,
+  type DeviceInfo,
+  formatInfo,
+  type InfoResult,
+} from "./commands/info.js";
+export {
+  type ReplayOptions,
+  type ReplayResult,
+  type ReplaySeries,
+  replayPoolOptions,
+  replayTrace,
+} from "./commands/replay.js";
+export {
+  formatReplay,
+  loadTrace,
+  type ReplayCommandOptions,
+  replayChart,
+  replayCommand,
+} from "./commands/replay-command.js";
+export { SAMPLE_TRACE_PATH } from "./fixtures.js";
+export { type CommandIO, processIO, UsageError } from "./io.js";
+export { PRESET_NAMES, type PresetName, presetOptions } from "./presets.js";
+export { quantile, type Spread, spreadOf } from "./timing.js";
+export {
+  parseTrace,
+  TRACE_FORMAT,
+  type Trace,
+  TraceError,
+  type TraceOp,
+  validateTrace,
+} from "./trace.js";

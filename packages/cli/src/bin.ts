@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from "commander";
+import { formatBench, runBench } from "./commands/bench.js";
+import { DEFAULT_DEMO_TOKENS, formatDemo, runDemo } from "./commands/demo.js";
+import { collectInfo, formatInfo } from "./commands/info.js";
+import { replayCommand } from "./commands/replay-command.js";
+import { processIO, UsageError } from "./io.js";
+import { PRESET_NAMES } from "./presets.js";
+
+const io = processIO;
+const BACKENDS = ["auto", "host", "metal", "cuda"];
+
+function integer(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return n;
+  };
+}
+
+const backendOption = () =>
+  new Option("--backend <name>", "device backend").choices(BACKENDS).default("auto");
+
+/** Runs a command body; known input errors become one stderr line and their exit code. */
+function guarded<A extends unknown[]>(
+  name: string,
+  body: (...args: A) => void,
+): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      body(...args);
+    } catch (error) {
+      const code = error instanceof UsageError ? error.exitCode : 1;
+      const message = (error as Error).message ?? String(error);
+      io.err(`mlx-pool ${name}: ${message.split("\n")[0]}`);
+      process.exitCode = code;
+    }
+  };
+}
+
+const program = new Command("mlx-pool")
+  .description("Demo, benchmark and trace replay for the @mlx buffer pool")
+  .showHelpAfterError();
+
+program
+  .command("demo")
+  .description(
+    "a decode loop through the pool (and through direct allocation), with a short report",
+  )
+  .addOption(backendOption())
+  .option("--tokens <n>", "tokens to decode", integer(1), DEFAULT_DEMO_TOKENS)
+  .addOption(
+    new Option("--preset <name>", "pool configuration").choices([...PRESET_NAMES]).default("seed"),
+  )
+  .option("--json", "print the report as JSON")
+  .action(
+    guarded("demo", (opts: { backend: "auto"; tokens: number; preset: string; json?: boolean }) => {
+      const result = runDemo(opts, io);
+      if (opts.json) io.out(JSON.stringify(result));
+      else for (const line of formatDemo(result)) io.out(line);
+    }),
+  );
+
+program
+  .command("info")
+  .description("backends built, device, unified memory, max buffer length, residency support")
+  .addOption(backendOption())
+  .option("--json", "print as JSON")
+  .action(
+    guarded("info", (opts: { backend: "auto"; json?: boolean }) => {
+      const info = collectInfo(opts.backend);
+      if (opts.json) io.out(JSON.stringify(info));
+      else for (const line of formatInfo(info)) io.out(line);
+      if (info.device === null) process.exitCode = 1;
+    }),
+  );
+
+program
+  .command("bench")
+  .description("pooled alloc+reset vs direct alloc+destroy on one decode step's sizes, per backend")
+  .addOption(
+    new Option("--backend <name>", "one backend (default: every available one)").choices(
+      BACKENDS.slice(1),
+    ),
+  )
+  .option("--repetitions <n>", "timed repetitions of the pooled step", integer(10), 2000)
+  .option("--json", "print as JSON")
+  .action(
+    guarded("bench", (opts: { backend?: string; repetitions: number; json?: boolean }) => {
+      const results = runBench({
+        backends: opts.backend === undefined ? undefined : [opts.backend],
+        repetitions: opts.repetitions,
+      });
+      if (opts.json) io.out(JSON.stringify(results));
+      else for (const line of formatBench(results)) io.out(line);
+    }),
+  );
+
+program
+  .command("replay")
+  .description(
+    "drive the pool over a mlx-pool-trace/1 file and report footprint and fresh allocations",
+  )
+  .argument("<file>", "trace file (JSON, format mlx-pool-trace/1)")
+  .option("--policy <name>", "size policy (pow2, pow2-div2/4/8/16); overrides the preset's")
+  .addOption(
+    new Option("--preset <name>", "pool configuration").choices([...PRESET_NAMES]).default("seed"),
+  )
+  .option("--warmup-steps <n>", "steps before this index are warm-up", integer(0), 3)
+  .option("--json", "print one JSON object")
+  .option("--chart <file>", "write an SVG of held and live bytes under seed, lean (and --policy)")
+  .addOption(backendOption())
+  .action(
+    guarded(
+      "replay",
+      (
+        file: string,
+        opts: {
+          policy?: string;
+          preset: string;
+          warmupSteps: number;
+          json?: boolean;
+          chart?: string;
+          backend: "auto";
+        },
+      ) => {
+        replayCommand(file, opts, io);
+      },
+    ),
+  );
+
+program.parse();

@@ -1,0 +1,114 @@
+import { backendStatus } from "@mlx/metal-native";
+import { DType, type MlxBuffer, MlxBufferPool, MlxDevice } from "@mlx/pool";
+import { SAMPLE_TRACE_PATH } from "../fixtures.js";
+import { type Spread, spreadOf } from "../timing.js";
+import { loadTrace } from "./replay-command.js";
+
+export interface BenchOptions {
+  /** Backends to measure; every available one by default. */
+  backends?: string[];
+  /** Timed repetitions of the pooled step (direct gets a tenth, at least 20). */
+  repetitions?: number;
+  /** Allocation sizes of one step; the sample trace's step 5 by default. */
+  sizes?: number[];
+}
+
+export interface BackendBench {
+  backend: string;
+  device: string;
+  allocsPerStep: number;
+  /** ns per alloc, pooled alloc + reset (all hits after warm-up). */
+  pooled: Spread;
+  /** ns per alloc, direct exact-size allocBuffer + dispose. */
+  direct: Spread;
+  /** direct median / pooled median. */
+  ratio: number;
+}
+
+/** Allocation sizes of one decode step of the sample trace (step 5: about 275 allocations). */
+export function sampleStepSizes(step = 5): number[] {
+  const ops = loadTrace(SAMPLE_TRACE_PATH).steps[step] ?? [];
+  return ops.flatMap((op) => (op[0] === "a" ? [op[2]] : []));
+}
+
+/**
+ * Measures one decode step's allocations on each backend: warm-up, then many repetitions, each
+ * timed as a whole and divided by the allocation count; reports median and p10/p90.
+ */
+export function runBench(options: BenchOptions = {}): BackendBench[] {
+  const sizes = options.sizes ?? sampleStepSizes();
+  const repetitions = options.repetitions ?? 2000;
+  const backends =
+    options.backends ??
+    backendStatus()
+      .filter((b) => b.available)
+      .map((b) => b.name);
+  return backends.map((backend) => benchBackend(backend, sizes, repetitions));
+}
+
+function benchBackend(backend: string, sizes: number[], repetitions: number): BackendBench {
+  const device = MlxDevice.open({ backend: backend as "host" });
+  const pool = new MlxBufferPool();
+  const held: MlxBuffer[] = new Array(sizes.length);
+  const pooledStep = () => {
+    for (let i = 0; i < sizes.length; i++) {
+      const n = sizes[i] as number;
+      pool.alloc(device, n, DType.U8, [n]);
+    }
+    pool.reset();
+  };
+  const directStep = () => {
+    for (let i = 0; i < sizes.length; i++) {
+      const n = sizes[i] as number;
+      held[i] = device.allocBuffer(n, DType.U8, [n]);
+    }
+    for (let i = 0; i < sizes.length; i++) (held[i] as MlxBuffer).dispose();
+  };
+  try {
+    const pooled = timeSteps(pooledStep, Math.max(50, repetitions >> 4), repetitions, sizes.length);
+    const directReps = Math.max(20, Math.floor(repetitions / 10));
+    const direct = timeSteps(directStep, Math.max(5, directReps >> 4), directReps, sizes.length);
+    return {
+      backend: device.backend,
+      device: device.name,
+      allocsPerStep: sizes.length,
+      pooled,
+      direct,
+      ratio: direct.median / pooled.median,
+    };
+  } finally {
+    pool.dispose();
+    device.dispose();
+  }
+}
+
+function timeSteps(
+  step: () => void,
+  warmup: number,
+  repetitions: number,
+  allocsPerStep: number,
+): Spread {
+  for (let i = 0; i < warmup; i++) step();
+  const perAlloc = new Float64Array(repetitions);
+  for (let r = 0; r < repetitions; r++) {
+    const t0 = process.hrtime.bigint();
+    step();
+    perAlloc[r] = Number(process.hrtime.bigint() - t0) / allocsPerStep;
+  }
+  return spreadOf(perAlloc);
+}
+
+export function formatBench(results: readonly BackendBench[]): string[] {
+  const lines: string[] = [];
+  const f = (s: Spread) =>
+    `${s.median.toFixed(0)} ns/alloc (p10 ${s.p10.toFixed(0)}, p90 ${s.p90.toFixed(0)})`;
+  for (const r of results) {
+    lines.push(
+      `${r.backend} (${r.device}), ${r.allocsPerStep} allocations per step:`,
+      `  pooled alloc + reset     ${f(r.pooled)}`,
+      `  direct alloc + destroy   ${f(r.direct)}`,
+      `  pooled is ${r.ratio.toFixed(1)}x faster (median)`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,155 @@
+import { type DeviceOptions, DType, type MlxBuffer, MlxBufferPool, MlxDevice } from "@mlx/pool";
+import { SingleBar } from "cli-progress";
+import { formatBytes } from "../chart.js";
+import { SAMPLE_TRACE_PATH } from "../fixtures.js";
+import { type CommandIO, UsageError } from "../io.js";
+import { presetOptions } from "../presets.js";
+import type { Trace, TraceOp } from "../trace.js";
+import { loadTrace } from "./replay-command.js";
+
+export interface DemoOptions {
+  backend?: DeviceOptions["backend"];
+  tokens?: number;
+  preset?: string;
+  /** Trace whose steps are the tokens; the sample decode by default. */
+  trace?: Trace;
+}
+
+export interface DemoResult {
+  backend: string;
+  deviceName: string;
+  preset: string;
+  tokens: number;
+  allocations: number;
+  hits: number;
+  hitRate: number;
+  freshAllocations: number;
+  freshAfterWarmup: number;
+  peakLiveBytes: number;
+  peakHeldBytes: number;
+  residencyCommits: number;
+  pooledMs: number;
+  directMs: number;
+  speedup: number;
+}
+
+export const DEFAULT_DEMO_TOKENS = 64;
+/** Tokens from which the demo counts fresh allocations as "after warm-up". */
+const WARMUP_TOKENS = 3;
+/** Runs at least this long get a progress bar (on a TTY). */
+const PROGRESS_MIN_TOKENS = 500;
+
+/**
+ * A decode loop: token 0 replays the trace's prefill, later tokens cycle through its decode
+ * steps. Each token allocates what the step allocates, releases what it frees, and ends with
+ * `reset()`; buffers the trace keeps across steps (a KV cache) are returned by that reset, so a
+ * later free of them is skipped. Then the same loop with exact-size `allocBuffer` + `dispose`.
+ */
+export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
+  const tokens = options.tokens ?? DEFAULT_DEMO_TOKENS;
+  if (!Number.isSafeInteger(tokens) || tokens < 1)
+    throw new UsageError(`--tokens must be a positive integer, got ${String(options.tokens)}`);
+  const trace = options.trace ?? loadTrace(SAMPLE_TRACE_PATH);
+  if (trace.steps.length === 0) throw new UsageError("the demo trace has no steps");
+  const preset = options.preset ?? "seed";
+  const device = MlxDevice.open({ backend: options.backend ?? "auto" });
+  const pool = new MlxBufferPool(presetOptions(preset));
+  const bar =
+    tokens >= PROGRESS_MIN_TOKENS && io.errIsTTY
+      ? new SingleBar({ format: "decode {bar} {value}/{total} tokens", hideCursor: true })
+      : null;
+  try {
+    const stepOf = (token: number) => stepForToken(trace, token);
+    bar?.start(tokens * 2, 0);
+    let missesAtWarm = 0;
+    const pooledStart = performance.now();
+    for (let token = 0; token < tokens; token++) {
+      if (token === WARMUP_TOKENS) missesAtWarm = pool.stats().misses;
+      runToken(
+        stepOf(token),
+        (bytes) => pool.alloc(device, bytes, DType.U8, [bytes]),
+        (buffer) => pool.release(buffer),
+      );
+      pool.reset();
+      if ((token & 15) === 0) bar?.update(token);
+    }
+    const pooledMs = performance.now() - pooledStart;
+    const stats = pool.stats();
+
+    const directStart = performance.now();
+    for (let token = 0; token < tokens; token++) {
+      const leftovers = runToken(
+        stepOf(token),
+        (bytes) => device.allocBuffer(bytes, DType.U8, [bytes]),
+        (buffer) => buffer.dispose(),
+      );
+      for (const buffer of leftovers) buffer.dispose();
+      if ((token & 15) === 0) bar?.update(tokens + token);
+    }
+    const directMs = performance.now() - directStart;
+    bar?.update(tokens * 2);
+    const allocations = stats.hits + stats.misses;
+    return {
+      backend: device.backend,
+      deviceName: device.name,
+      preset,
+      tokens,
+      allocations,
+      hits: stats.hits,
+      hitRate: allocations === 0 ? 0 : stats.hits / allocations,
+      freshAllocations: stats.misses,
+      freshAfterWarmup: tokens > WARMUP_TOKENS ? stats.misses - missesAtWarm : 0,
+      peakLiveBytes: stats.peakInUseBytes,
+      peakHeldBytes: stats.peakHeldBytes,
+      residencyCommits: stats.residencyCommits,
+      pooledMs,
+      directMs,
+      speedup: pooledMs === 0 ? Number.POSITIVE_INFINITY : directMs / pooledMs,
+    };
+  } finally {
+    bar?.stop();
+    pool.dispose();
+    device.dispose();
+  }
+}
+
+/** Token 0 is the prefill (step 0); later tokens cycle through the decode steps 1..n-1. */
+export function stepForToken(trace: Trace, token: number): readonly TraceOp[] {
+  const decodeSteps = trace.steps.length - 1;
+  const index = token === 0 || decodeSteps === 0 ? 0 : 1 + ((token - 1) % decodeSteps);
+  return trace.steps[index] as readonly TraceOp[];
+}
+
+/** Runs one step's allocs and frees; returns the buffers still live at its end. */
+function runToken(
+  step: readonly TraceOp[],
+  alloc: (bytes: number) => MlxBuffer,
+  free: (buffer: MlxBuffer) => void,
+): Iterable<MlxBuffer> {
+  const live = new Map<number, MlxBuffer>();
+  for (const op of step) {
+    if (op[0] === "a") live.set(op[1], alloc(op[2]));
+    else if (op[0] === "f") {
+      const buffer = live.get(op[1]);
+      if (buffer !== undefined) {
+        live.delete(op[1]);
+        free(buffer);
+      }
+    }
+  }
+  return live.values();
+}
+
+export function formatDemo(r: DemoResult): string[] {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return [
+    `mlx-pool demo: ${r.tokens} tokens on ${r.backend} (${r.deviceName}), preset ${r.preset}`,
+    `  allocations        ${r.allocations} (${(r.allocations / r.tokens).toFixed(0)} per token)`,
+    `  hit rate           ${pct(r.hitRate)} (${r.freshAllocations} fresh, ${r.freshAfterWarmup} after warm-up)`,
+    `  peak held / live   ${formatBytes(r.peakHeldBytes)} / ${formatBytes(r.peakLiveBytes)} (x${(r.peakHeldBytes / Math.max(1, r.peakLiveBytes)).toFixed(2)})`,
+    `  residency commits  ${r.residencyCommits}`,
+    `  pooled             ${r.pooledMs.toFixed(1)} ms (${((r.pooledMs * 1e6) / Math.max(1, r.allocations)).toFixed(0)} ns per alloc)`,
+    `  direct alloc+free  ${r.directMs.toFixed(1)} ms (${((r.directMs * 1e6) / Math.max(1, r.allocations)).toFixed(0)} ns per alloc)`,
+    `  pooled is ${r.speedup.toFixed(1)}x faster`,
+  ];
+}

@@ -1,0 +1,78 @@
+import { backendStatus } from "@mlx/metal-native";
+import { type DeviceOptions, MlxDevice } from "@mlx/pool";
+import { formatBytes } from "../chart.js";
+
+export interface BackendInfo {
+  name: string;
+  built: boolean;
+  available: boolean;
+  reason: string | null;
+}
+
+export interface DeviceInfo {
+  backend: string;
+  name: string;
+  hasUnifiedMemory: boolean;
+  maxBufferLength: number;
+  recommendedMaxWorkingSetSize: number;
+  residencySetsEnabled: boolean;
+  residencyDisabledReason: string | null;
+}
+
+export interface InfoResult {
+  backends: BackendInfo[];
+  device: DeviceInfo | null;
+  /** Why no device opened, when none did. */
+  deviceError: string | null;
+}
+
+/** Backends built into the addon and the default (or chosen) device's properties. */
+export function collectInfo(backend: DeviceOptions["backend"] = "auto"): InfoResult {
+  const backends = backendStatus().map(({ name, built, available, reason }) => ({
+    name,
+    built,
+    available,
+    reason: reason ?? null,
+  }));
+  let device: DeviceInfo | null = null;
+  let deviceError: string | null = null;
+  try {
+    const opened = MlxDevice.open({ backend });
+    device = {
+      backend: opened.backend,
+      name: opened.name,
+      hasUnifiedMemory: opened.hasUnifiedMemory,
+      maxBufferLength: opened.maxBufferLength,
+      recommendedMaxWorkingSetSize: opened.recommendedMaxWorkingSetSize,
+      residencySetsEnabled: opened.residencySetsEnabled,
+      residencyDisabledReason: opened.residencyDisabledReason,
+    };
+    opened.dispose();
+  } catch (error) {
+    deviceError = (error as Error).message;
+  }
+  return { backends, device, deviceError };
+}
+
+export function formatInfo(info: InfoResult): string[] {
+  const lines = ["backends:"];
+  for (const b of info.backends) {
+    const state = b.available ? "available" : b.built ? "built, not usable here" : "not built";
+    lines.push(
+      `  ${b.name.padEnd(6)} ${state}${b.available || b.reason === null ? "" : `: ${b.reason}`}`,
+    );
+  }
+  const d = info.device;
+  if (d === null) {
+    lines.push(`device: none (${info.deviceError ?? "unknown error"})`);
+    return lines;
+  }
+  lines.push(
+    `device: ${d.name} (backend ${d.backend})`,
+    `  unified memory      ${d.hasUnifiedMemory ? "yes" : "no"}`,
+    `  max buffer length   ${formatBytes(d.maxBufferLength)} (${d.maxBufferLength} bytes)`,
+    `  working set (rec.)  ${formatBytes(d.recommendedMaxWorkingSetSize)}`,
+    `  residency sets      ${d.residencySetsEnabled ? "on" : `off: ${d.residencyDisabledReason ?? "unknown reason"}`}`,
+  );
+  return lines;
+}

@@ -1,0 +1,173 @@
+import {
+  type DeviceOptions,
+  DType,
+  type MlxBuffer,
+  MlxBufferPool,
+  MlxDevice,
+  type PoolOptions,
+  SIZE_POLICY_NAMES,
+} from "@mlx/pool";
+import { UsageError } from "../io.js";
+import { presetOptions } from "../presets.js";
+import { quantile, timerOverheadNs } from "../timing.js";
+import type { Trace } from "../trace.js";
+
+export interface ReplayOptions {
+  /** Named configuration (`seed` by default); `policy` overrides its size policy. */
+  preset?: string;
+  /** Size policy name (`pow2`, `pow2-div4`, ...). */
+  policy?: string;
+  /** Steps before this index are warm-up for `freshAfterWarmup`. Default 3. */
+  warmupSteps?: number;
+  /** Device to replay on; otherwise one is opened on `backend` and disposed afterwards. */
+  device?: MlxDevice;
+  backend?: DeviceOptions["backend"];
+  /** Record held and live bytes after every op (for charts). */
+  recordSeries?: boolean;
+}
+
+/** Held and live bytes after each op: `held[i]`, `live[i]` after op `i` of the whole trace. */
+export interface ReplaySeries {
+  label: string;
+  held: Float64Array;
+  live: Float64Array;
+  /** Index of the first op of each step. */
+  stepStarts: number[];
+}
+
+/** DESIGN section 5 fields, plus the configuration and pool counters that explain them. */
+export interface ReplayResult {
+  preset: string;
+  policy: string;
+  backend: string;
+  steps: number;
+  warmupSteps: number;
+  allocs: number;
+  releases: number;
+  resets: number;
+  freshAllocations: number;
+  freshAfterWarmup: number;
+  hits: number;
+  evictions: number;
+  peakLiveBytes: number;
+  peakHeldBytes: number;
+  footprintRatio: number;
+  nsPerAlloc: number;
+  series?: ReplaySeries;
+}
+
+/** Pool options for a preset, with `policy` (when given) replacing the preset's size policy. */
+export function replayPoolOptions(preset: string, policy?: string): PoolOptions {
+  const options = presetOptions(preset);
+  if (policy === undefined) return options;
+  if (!(SIZE_POLICY_NAMES as readonly string[]).includes(policy)) {
+    throw new UsageError(
+      `unknown policy ${JSON.stringify(policy)}; known: ${SIZE_POLICY_NAMES.join(", ")}`,
+    );
+  }
+  return { ...options, policy };
+}
+
+/**
+ * Drives a real `MlxBufferPool` over a validated trace. Each alloc is timed on its own (timer
+ * overhead subtracted); everything else (bookkeeping, series) stays outside the timed region.
+ */
+export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayResult {
+  const preset = options.preset ?? "seed";
+  const warmupSteps = options.warmupSteps ?? 3;
+  if (!Number.isInteger(warmupSteps) || warmupSteps < 0) {
+    throw new Error(
+      `warmup steps must be a non-negative integer, got ${String(options.warmupSteps)}`,
+    );
+  }
+  const poolOptions = replayPoolOptions(preset, options.policy);
+  const device = options.device ?? MlxDevice.open({ backend: options.backend ?? "auto" });
+  const pool = new MlxBufferPool(poolOptions);
+  try {
+    return drive(trace, pool, device, preset, warmupSteps, options.recordSeries === true);
+  } finally {
+    pool.dispose();
+    if (options.device === undefined) device.dispose();
+  }
+}
+
+function drive(
+  trace: Trace,
+  pool: MlxBufferPool,
+  device: MlxDevice,
+  preset: string,
+  warmupSteps: number,
+  recordSeries: boolean,
+): ReplayResult {
+  const opCount = trace.steps.reduce((n, step) => n + step.length, 0);
+  const held = new Float64Array(recordSeries ? opCount : 0);
+  const liveSeries = new Float64Array(recordSeries ? opCount : 0);
+  const stepStarts: number[] = [];
+  const allocNs = new Float64Array(
+    trace.steps.reduce((n, s) => n + s.filter((op) => op[0] === "a").length, 0),
+  );
+  const live = new Map<number, MlxBuffer>();
+  let allocs = 0;
+  let releases = 0;
+  let resets = 0;
+  let liveBytes = 0;
+  let peakLiveBytes = 0;
+  let missesBeforeWarm = 0;
+  let opIndex = 0;
+  const overhead = timerOverheadNs();
+
+  trace.steps.forEach((step, s) => {
+    if (s === warmupSteps) missesBeforeWarm = pool.stats().misses;
+    stepStarts.push(opIndex);
+    for (const op of step) {
+      if (op[0] === "a") {
+        const [, id, bytes] = op;
+        const t0 = process.hrtime.bigint();
+        const buffer = pool.alloc(device, bytes, DType.U8, [bytes]);
+        allocNs[allocs++] = Number(process.hrtime.bigint() - t0);
+        live.set(id, buffer);
+        liveBytes += bytes;
+        if (liveBytes > peakLiveBytes) peakLiveBytes = liveBytes;
+      } else if (op[0] === "f") {
+        const buffer = live.get(op[1]) as MlxBuffer;
+        live.delete(op[1]);
+        liveBytes -= buffer.byteLength;
+        pool.release(buffer);
+        releases++;
+      } else {
+        pool.reset();
+        live.clear();
+        liveBytes = 0;
+        resets++;
+      }
+      if (recordSeries) {
+        held[opIndex] = pool.stats().heldBytes;
+        liveSeries[opIndex] = liveBytes;
+      }
+      opIndex++;
+    }
+  });
+
+  const stats = pool.stats();
+  const missesAfterWarm = trace.steps.length > warmupSteps ? stats.misses - missesBeforeWarm : 0;
+  const result: ReplayResult = {
+    preset,
+    policy: stats.policy,
+    backend: device.backend,
+    steps: trace.steps.length,
+    warmupSteps,
+    allocs,
+    releases,
+    resets,
+    freshAllocations: stats.misses,
+    freshAfterWarmup: missesAfterWarm,
+    hits: stats.hits,
+    evictions: stats.evictions,
+    peakLiveBytes,
+    peakHeldBytes: stats.peakHeldBytes,
+    footprintRatio: peakLiveBytes === 0 ? 0 : stats.peakHeldBytes / peakLiveBytes,
+    nsPerAlloc: allocs === 0 ? 0 : Math.max(0, quantile(allocNs, 0.5) - overhead),
+  };
+  if (recordSeries) result.series = { label: preset, held, live: liveSeries, stepStarts };
+  return result;
+}
