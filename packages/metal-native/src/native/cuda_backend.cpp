@@ -133,6 +133,8 @@ class CudaDevice final : public BackendDevice {
                             " does not support managed memory",
                         ErrorValue::of(std::string("cuda")));
     }
+    checkCuda(cudaStreamCreateWithFlags(&zeroStream_, cudaStreamNonBlocking),
+              "cudaStreamCreateWithFlags", ErrorCode::DeviceNotFound);
     info_.name = properties.name;
     info_.maxBufferLength = properties.totalGlobalMem;
     info_.hasUnifiedMemory = properties.integrated != 0;
@@ -146,6 +148,10 @@ class CudaDevice final : public BackendDevice {
     }
   }
 
+  ~CudaDevice() override {
+    if (zeroStream_ != nullptr) cudaStreamDestroy(zeroStream_);
+  }
+
   BackendKind kind() const override { return BackendKind::Cuda; }
   const DeviceInfo& info() const override { return info_; }
 
@@ -157,9 +163,10 @@ class CudaDevice final : public BackendDevice {
       status = cudaMallocManaged(&allocation.contents, byteLength, cudaMemAttachGlobal);
     }
     if (status != cudaSuccess) throwAllocation(byteLength, "cudaMallocManaged", status);
-    // Zero on the device, then wait: the CPU may read the memory right after we return.
-    status = cudaMemset(allocation.contents, 0, byteLength);
-    if (status == cudaSuccess) status = cudaDeviceSynchronize();
+    // Zero on the device, then wait, since the CPU may read the memory right after we
+    // return. On our own stream: a device-wide sync would also wait for unrelated kernels.
+    status = cudaMemsetAsync(allocation.contents, 0, byteLength, zeroStream_);
+    if (status == cudaSuccess) status = cudaStreamSynchronize(zeroStream_);
     if (status != cudaSuccess) {
       cudaFree(allocation.contents);
       throwAllocation(byteLength, "cudaMemset", status);
@@ -187,6 +194,7 @@ class CudaDevice final : public BackendDevice {
   }
 
   int device_;
+  cudaStream_t zeroStream_ = nullptr;  // used only to zero new allocations
   DeviceInfo info_;
 };
 
