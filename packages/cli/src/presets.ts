@@ -7,17 +7,19 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 
 /**
  * - `seed`: the Rust seed's policy exactly: next power of two, exact-class LIFO reuse, no limit.
- * - `lean`: memory first. Classes above 256 KiB split each power-of-two interval in 8 steps
- *   (at most 12.5% rounding instead of up to 100%); a miss may take a free buffer up to 1.5x
- *   its class (best fit), so buffers freed by one phase serve the next; and cached buffers are
- *   freed, oldest first, before a fresh allocation would push held bytes past 1.2x the live peak.
+ * - `lean`: memory first. Classes above 1 MiB split each power-of-two interval in 8 steps
+ *   (at most 12.5% rounding instead of up to 100%); smaller ones stay powers of two, whose slack
+ *   absorbs buffers that grow a little every token (KV caches). A miss takes the smallest free
+ *   buffer up to 2x its class (best fit), so buffers freed by one phase (prefill) serve the
+ *   next (decode); and cached buffers are freed, oldest first, before a fresh allocation would
+ *   push held bytes past 1.2x the live peak (`maxHeldRatio`). Tuned with scripts/tune-lean.mjs.
  */
 export function presetOptions(name: string): PoolOptions {
   switch (name) {
     case "seed":
       return { policy: "pow2" };
     case "lean":
-      return { policy: pow2Divisions(8, 256 * 1024), reuseLargerRatio: 1.5, maxHeldRatio: 1.2 };
+      return { policy: pow2Divisions(8, 1 << 20), reuseLargerRatio: 2, maxHeldRatio: 1.2 };
     default:
       throw new UsageError(
         `unknown preset ${JSON.stringify(name)}; known: ${PRESET_NAMES.join(", ")}`,
