@@ -20,8 +20,16 @@ const MARGIN = { left: 80, right: 170, top: 40, bottom: 50 };
 
 /** Escapes text for XML content and attribute values. */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return text.replace(/[&<>"']/g, (c) => XML_ENTITIES[c] as string);
 }
+
+const XML_ENTITIES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&apos;",
+};
 
 /** Bytes in binary units, short enough for an axis tick. */
 export function formatBytes(bytes: number): string {

@@ -1,0 +1,13 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+
+/** Runs the built `mlx-pool` (turbo builds before testing) with the host backend. */
+export function runCli(args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, MLX_BACKEND: "host" },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}

@@ -1,0 +1,90 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { replayTrace } from "../src/commands/replay.js";
+import { loadTrace } from "../src/commands/replay-command.js";
+import { SAMPLE_TRACE_PATH } from "../src/fixtures.js";
+import type { Trace } from "../src/trace.js";
+import { simulateSeed } from "./seed-model.js";
+
+const sample = loadTrace(SAMPLE_TRACE_PATH);
+const syntheticDir = join(SAMPLE_TRACE_PATH, "..", "synthetic");
+const synthetic = readdirSync(syntheticDir)
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => [f, loadTrace(join(syntheticDir, f))] as const);
+
+const SEED_FIELDS = [
+  "allocs",
+  "releases",
+  "resets",
+  "freshAllocations",
+  "freshAfterWarmup",
+  "peakLiveBytes",
+  "peakHeldBytes",
+  "footprintRatio",
+] as const;
+
+function pick(result: Record<string, unknown>) {
+  return Object.fromEntries(SEED_FIELDS.map((k) => [k, result[k]]));
+}
+
+describe("replay under the seed policy", () => {
+  it("matches an independent simulation of the seed on the sample trace", () => {
+    const result = replayTrace(sample, { backend: "host" });
+    const model = simulateSeed(sample);
+    expect(pick(result as unknown as Record<string, unknown>)).toEqual(model);
+    expect(result).toMatchObject({ preset: "seed", policy: "pow2", backend: "host", steps: 25 });
+    expect(result.allocs).toBe(6882);
+    expect(result.footprintRatio).toBeGreaterThan(1);
+    expect(result.nsPerAlloc).toBeGreaterThanOrEqual(0);
+  });
+
+  it("matches the simulation on every synthetic trace and with another warm-up", () => {
+    for (const [, trace] of synthetic) {
+      const result = replayTrace(trace, { backend: "host", warmupSteps: 1 });
+      expect(pick(result as unknown as Record<string, unknown>)).toEqual(simulateSeed(trace, 1));
+    }
+  });
+
+  it("counts resets and returns every live buffer on a reset", () => {
+    const trace: Trace = {
+      format: "mlx-pool-trace/1",
+      steps: [
+        [["a", 1, 1000], ["a", 2, 3000], ["r"]],
+        [["a", 1, 900], ["a", 2, 2500], ["f", 1], ["r"]],
+      ],
+    };
+    const result = replayTrace(trace, { backend: "host", warmupSteps: 1 });
+    expect(result).toMatchObject({
+      allocs: 4,
+      releases: 1,
+      resets: 2,
+      freshAllocations: 2,
+      freshAfterWarmup: 0,
+    });
+    expect(result).toMatchObject({ peakLiveBytes: 4000, peakHeldBytes: 1024 + 4096 });
+    expect(pick(result as unknown as Record<string, unknown>)).toEqual(simulateSeed(trace, 1));
+  });
+});
+
+describe("the lean preset", () => {
+  it.each(synthetic)("meets the goal on %s where the seed does not", (_, trace) => {
+    const seed = replayTrace(trace, { backend: "host", preset: "seed" });
+    const lean = replayTrace(trace, { backend: "host", preset: "lean" });
+    expect(seed.footprintRatio).toBeGreaterThan(1.35);
+    expect(lean.footprintRatio).toBeLessThanOrEqual(1.35);
+    expect(lean.freshAfterWarmup).toBe(0);
+    expect(lean.peakLiveBytes).toBe(seed.peakLiveBytes);
+  });
+
+  it("keeps the sample trace within the goal", () => {
+    const lean = replayTrace(sample, { backend: "host", preset: "lean" });
+    expect(lean.footprintRatio).toBeLessThanOrEqual(1.35);
+    expect(lean.freshAfterWarmup).toBe(0);
+  });
+
+  it("--policy overrides the preset's size policy", () => {
+    const result = replayTrace(sample, { backend: "host", policy: "pow2-div4" });
+    expect(result.policy).toBe("pow2-div4");
+  });
+});
