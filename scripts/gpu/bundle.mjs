@@ -1,0 +1,49 @@
+// Bundles the GPU test suites and benchmarks into plain .mjs files under .gpu/, so the GPU machine
+// (which has no Node toolchain) needs only a `node` binary and the addon to run them.
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const out = join(root, ".gpu");
+const testsOut = join(out, "tests");
+rmSync(testsOut, { recursive: true, force: true });
+mkdirSync(testsOut, { recursive: true });
+
+/** Test files that make sense on a GPU machine: the pool's whole suite and the native layer's. */
+const suites = ["packages/pool/test", "packages/metal-native/test"];
+// Spawn a package-local node process against node_modules, which the GPU machine does not have.
+const skipped = new Set(["readme.test.ts"]);
+const entryPoints = suites.flatMap((dir) =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith(".test.ts") && !skipped.has(f))
+    .map((f) => ({ in: join(root, dir, f), out: `${dir.split("/")[1]}-${f.replace(/\.test\.ts$/, "")}` })),
+);
+
+await build({
+  entryPoints,
+  outdir: testsOut,
+  outExtension: { ".js": ".test.mjs" },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  alias: { vitest: join(root, "scripts/gpu/vitest-shim.ts") },
+  // Some dependencies are CommonJS; give them a `require`.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  logLevel: "warning",
+});
+
+await build({
+  entryPoints: [{ in: join(root, "scripts/gpu/gpu-bench.ts"), out: "gpu-bench" }],
+  outdir: out,
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  logLevel: "warning",
+});
+console.log(`bundled ${entryPoints.length} test files into ${testsOut}`);
