@@ -152,6 +152,20 @@ export class MlxDevice implements BufferOwner {
     return buffer;
   }
 
+  /**
+   * A promise that settles when GPU work submitted so far has completed: on a stream (cuda,
+   * a `cudaStream_t` as bigint; default the legacy default stream) or the device's queue (Metal).
+   * The host backend's is already settled. Pass it as `after` to `reset` or `release`.
+   */
+  fence(stream?: bigint): Promise<void> {
+    this.checkUsable("fence");
+    try {
+      return this.native.fence(stream);
+    } catch (error) {
+      throw fromNativeError(error, "INVALID_ARGUMENT");
+    }
+  }
+
   /** Residency facts: whether it is on, allocations in the set, commits so far. */
   residencyStats(): { enabled: boolean; allocationCount: number; commitCount: number } {
     const set = this.residency;
