@@ -82,11 +82,22 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
   }
   const poolOptions = replayPoolOptions(preset, options.policy);
   const device = options.device ?? MlxDevice.open({ backend: options.backend ?? "auto" });
-  const pool = new MlxBufferPool(poolOptions);
   try {
-    return drive(trace, pool, device, preset, warmupSteps, options.recordSeries === true);
+    // An untimed first pass on a throwaway pool lets the JIT settle, so nsPerAlloc measures
+    // the optimized hot path rather than the interpreter.
+    const warm = new MlxBufferPool(poolOptions);
+    try {
+      drive(trace, warm, device, preset, warmupSteps, false);
+    } finally {
+      warm.dispose();
+    }
+    const pool = new MlxBufferPool(poolOptions);
+    try {
+      return drive(trace, pool, device, preset, warmupSteps, options.recordSeries === true);
+    } finally {
+      pool.dispose();
+    }
   } finally {
-    pool.dispose();
     if (options.device === undefined) device.dispose();
   }
 }
