@@ -52,7 +52,11 @@ describe("fenced reset and release", () => {
     pool.release(a, { after: fence.promise });
     fence.reject(new Error("command buffer error"));
     await settle();
-    expect(pool.stats()).toMatchObject({ quarantinedCount: 1, quarantinedBytes: 256, freeCount: 0 });
+    expect(pool.stats()).toMatchObject({
+      quarantinedCount: 1,
+      quarantinedBytes: 256,
+      freeCount: 0,
+    });
     expect(pool.alloc(dev, 256, DType.U8, [256]).address).not.toBe(a.address);
     expect(view.byteLength).toBe(256); // still allocated: the GPU may still be using it
     pool.clear();
@@ -109,9 +113,24 @@ type Op =
   | { kind: "reject"; pick: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.constantFrom(8, 100, 1024, 4000).map((size) => ({ kind: "alloc" as const, size })) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("release" as const), pick: fc.nat(), fenced: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("reset" as const), fenced: fc.boolean() }) },
+  {
+    weight: 5,
+    arbitrary: fc
+      .constantFrom(8, 100, 1024, 4000)
+      .map((size) => ({ kind: "alloc" as const, size })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("release" as const),
+      pick: fc.nat(),
+      fenced: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("reset" as const), fenced: fc.boolean() }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("resolve" as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("reject" as const), pick: fc.nat() }) },
 );
