@@ -41,7 +41,7 @@ describe("demo", () => {
     expect(sizes).toEqual([1, 2, 3, 2, 3]);
   });
 
-  it("rejects a bad token count with exit code 2", () => {
+  it("rejects a bad token count with an error naming the option", () => {
     const { code, stderr } = runCli(["demo", "--tokens", "0"]);
     expect(code).not.toBe(0);
     expect(stderr).toMatch(/tokens/);
