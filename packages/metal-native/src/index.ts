@@ -79,6 +79,15 @@ export function setAllocationFaultAfter(n: number | null): void {
 }
 
 /**
+ * Test hook: host fences complete from a native thread after `ms` milliseconds, through the
+ * same thread-safe path the GPU backends use; with `failWith`, they reject with
+ * `DEVICE_NOT_FOUND` and `failWith` as the error name. `null` restores immediate host fences.
+ */
+export function setHostFenceDelay(ms: number | null, failWith?: string): void {
+  native().setHostFenceDelay(ms, failWith);
+}
+
+/**
  * Test hook: behave as if the runtime refused external ArrayBuffers (V8 sandbox, Electron),
  * so contents() throws UNSUPPORTED_BACKEND and read()/write() remain.
  */

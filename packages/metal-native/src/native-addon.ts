@@ -12,6 +12,7 @@ export interface NativeAddon {
   defaultBackend(): BackendName;
   setAllocationFaultAfter(n: number | null): void;
   setExternalArrayBuffersRefused(refused: boolean): void;
+  setHostFenceDelay(ms: number | null, failWith?: string): void;
 }
 
 /** Relative to this file, from both src/ and dist/. */

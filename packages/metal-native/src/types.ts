@@ -89,6 +89,24 @@ export interface NativeDevice {
   /** RESIDENCY error when !residencySupported. Capacity defaults to 64. */
   newResidencySet(label?: string, initialCapacity?: number): NativeResidencySet;
   /**
+   * A completion fence: resolves once the GPU work submitted to `stream` before this call has
+   * completed, so memory it used can be recycled (`pool.reset({ after: device.fence() })`).
+   *
+   * - `host`: already resolved (host memory is written synchronously). Only `0n`/undefined.
+   * - `cuda`: `stream` is a `cudaStream_t` as a bigint; `0n`/undefined is the legacy default
+   *   stream, which orders with every blocking stream (not with non-blocking ones: fence
+   *   those directly). A `cudaEvent_t` is recorded on the stream and a native waiter thread
+   *   settles the promise when it completes.
+   * - `metal`: an empty command buffer committed on the device's queue (in order, so it
+   *   completes after the work committed before it). Only `0n`/undefined.
+   *
+   * Throws (no promise) `DISPOSED` on a destroyed device and `INVALID_ARGUMENT` for a stream
+   * that is not a non-negative bigint below 2^64 or that the backend cannot use. Rejects with
+   * `DEVICE_NOT_FOUND` (native error name in `value`) when the GPU reports a failure. A
+   * pending fence keeps the process alive; a settled one never does.
+   */
+  fence(stream?: bigint): Promise<void>;
+  /**
    * Stops this device from creating buffers and sets (DISPOSED afterwards). Live buffers and
    * sets stay valid; the native device is released when the last of them is destroyed.
    */

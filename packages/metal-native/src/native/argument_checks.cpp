@@ -67,4 +67,14 @@ void checkRange(uint64_t offset, uint64_t length, uint64_t byteLength) {
   }
 }
 
+void checkDefaultStream(uint64_t stream, const char* backend) {
+  if (stream != 0) {
+    throw NativeError(ErrorCode::InvalidArgument,
+                      std::string("stream must be 0n or undefined on the ") + backend +
+                          " backend (it has no other streams), got " + std::to_string(stream) +
+                          "n",
+                      ErrorValue::none());
+  }
+}
+
 }  // namespace mlx

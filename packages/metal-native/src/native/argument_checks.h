@@ -23,4 +23,7 @@ uint64_t checkNonNegativeInteger(double value, const char* what);
 // offset + length must fit in a buffer of byteLength bytes.
 void checkRange(uint64_t offset, uint64_t length, uint64_t byteLength);
 
+// For backends without streams (host, metal's single queue): only 0 (the default) is valid.
+void checkDefaultStream(uint64_t stream, const char* backend);
+
 }  // namespace mlx

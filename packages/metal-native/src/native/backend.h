@@ -45,6 +45,31 @@ class BackendResidencySet {
   virtual void endResidency(const std::vector<Allocation>& members) noexcept = 0;
 };
 
+// The backend half of a completion fence: fired exactly once, from any thread, when the GPU
+// work a fence waits for has completed (ok) or failed (not ok; message and errorName say why).
+// completion_fence.cpp turns it into a settled JavaScript promise; backends never see N-API.
+struct FenceResult {
+  bool ok = true;
+  std::string message;    // failures only
+  std::string errorName;  // failures only: the native error's name (cudaGetErrorName, ...)
+
+  static FenceResult success() { return {}; }
+  static FenceResult failure(std::string message, std::string errorName) {
+    FenceResult result;
+    result.ok = false;
+    result.message = std::move(message);
+    result.errorName = std::move(errorName);
+    return result;
+  }
+};
+
+class FenceSignal {
+ public:
+  virtual ~FenceSignal() = default;
+  // Thread-safe and non-blocking; only the first call counts. Never calls back into the backend.
+  virtual void complete(FenceResult result) noexcept = 0;
+};
+
 class BackendDevice {
  public:
   virtual ~BackendDevice() = default;
@@ -57,6 +82,13 @@ class BackendDevice {
   // Only called when info().residencySupported. Throws NativeError(Residency) on failure.
   virtual std::unique_ptr<BackendResidencySet> newResidencySet(const std::string& label,
                                                                uint64_t initialCapacity) = 0;
+  // A completion fence for the work submitted to `stream` (a native queue or stream handle;
+  // 0 = the backend's default) before this call. Returns false when there is nothing
+  // asynchronous to wait for (the host): the fence is complete now and `signal` is unused.
+  // Otherwise returns true and arranges for signal->complete() to be called once, from any
+  // thread. Throws NativeError: InvalidArgument for a stream the backend cannot use,
+  // DeviceNotFound when the native fence cannot be enqueued.
+  virtual bool enqueueFence(uint64_t stream, const std::shared_ptr<FenceSignal>& signal) = 0;
 };
 
 // Whether a backend was compiled in and whether it can open a device right now.
@@ -75,6 +107,11 @@ BackendKind defaultBackend();
 // Throws UnsupportedBackend (not compiled in) or DeviceNotFound (compiled in, unusable).
 std::shared_ptr<BackendDevice> openBackendDevice(BackendKind kind);
 bool parseBackendName(const std::string& name, BackendKind* out);
+
+// Test hook (host backend): delayMs >= 0 makes host fences complete from another thread after
+// that many milliseconds, failing with `failWith` as the error name unless it is empty;
+// delayMs < 0 restores immediate host fences.
+void setHostFenceSimulation(int64_t delayMs, const std::string& failWith);
 
 // Per-backend entry points, each defined in its own file when that backend is built.
 BackendProbe probeHostBackend();

@@ -11,6 +11,7 @@
 #include "argument_checks.h"
 #include "backend.h"
 #include "buffer_record.h"
+#include "completion_fence.h"
 #include "device.h"
 #include "errors.h"
 #include "residency_tracker.h"
@@ -72,10 +73,8 @@ std::string describe(Napi::Value value) {
       return formatNumber(value.As<Napi::Number>().DoubleValue());
     case napi_string:
       return "\"" + value.As<Napi::String>().Utf8Value() + "\"";
-    case napi_bigint: {
-      bool lossless = false;
-      return std::to_string(value.As<Napi::BigInt>().Int64Value(&lossless)) + "n";
-    }
+    case napi_bigint:
+      return value.ToString().Utf8Value() + "n";  // BigInt's own toString: no user code
     case napi_symbol:
       return "a symbol";
     case napi_function:
@@ -430,6 +429,7 @@ class DeviceWrap : public Napi::ObjectWrap<DeviceWrap> {
             InstanceAccessor<&DeviceWrap::destroyed>("destroyed"),
             InstanceMethod<&DeviceWrap::allocBuffer>("allocBuffer"),
             InstanceMethod<&DeviceWrap::newResidencySet>("newResidencySet"),
+            InstanceMethod<&DeviceWrap::fence>("fence"),
             InstanceMethod<&DeviceWrap::destroy>("destroy"),
         });
   }
@@ -504,6 +504,41 @@ class DeviceWrap : public Napi::ObjectWrap<DeviceWrap> {
     });
   }
 
+  // fence(stream?: bigint): a promise for the completion of the work submitted to `stream`
+  // before the call. A destroyed device or a bad stream throws at once (no promise).
+  Napi::Value fence(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    guarded(env, Value(), [&] {
+      if (device_->destroyed()) {
+        throw NativeError(ErrorCode::Disposed, "cannot fence: device " +
+                                                   std::to_string(device_->id()) + " (" +
+                                                   device_->info().name + ") was destroyed");
+      }
+    });
+    const uint64_t stream = streamArg(info, 0);
+    return guarded(env, info[0], [&]() -> Napi::Value {
+      return startFence(env, [&](const std::shared_ptr<FenceSignal>& signal) {
+        return device_->enqueueFence(stream, signal);
+      });
+    });
+  }
+
+  // undefined = 0 (the backend's default stream), else a non-negative bigint handle.
+  static uint64_t streamArg(const Napi::CallbackInfo& info, size_t index) {
+    Napi::Value value = info[index];
+    if (value.IsUndefined()) return 0;
+    if (value.IsBigInt()) {
+      bool lossless = false;
+      const uint64_t handle = value.As<Napi::BigInt>().Uint64Value(&lossless);
+      if (lossless) return handle;
+    }
+    throwInvalid(info.Env(),
+                 "stream must be a non-negative bigint below 2^64 (a native stream handle) or "
+                 "undefined, got " +
+                     describe(value),
+                 value);
+  }
+
   Napi::Value destroy(const Napi::CallbackInfo& info) {
     device_->destroy();
     return info.Env().Undefined();
@@ -562,6 +597,29 @@ Napi::Value setAllocationFaultAfter(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Test hook: host fences complete from another thread after `ms` milliseconds (through the
+// same thread-safe path as the GPU backends), failing with `failWith` as the error name when
+// it is a string. null/undefined restores immediate host fences.
+Napi::Value setHostFenceDelay(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info[0].IsNull() || info[0].IsUndefined()) {
+    setHostFenceSimulation(-1, "");
+    return env.Undefined();
+  }
+  std::string failWith;
+  if (!info[1].IsUndefined()) {
+    if (!info[1].IsString()) {
+      throwInvalid(env, "failWith must be a string, got " + describe(info[1]), info[1]);
+    }
+    failWith = info[1].As<Napi::String>().Utf8Value();
+  }
+  guarded(env, info[0], [&] {
+    setHostFenceSimulation(
+        static_cast<int64_t>(checkNonNegativeInteger(numberArg(info, 0, "ms"), "ms")), failWith);
+  });
+  return env.Undefined();
+}
+
 Napi::Value setExternalArrayBuffersRefused(const Napi::CallbackInfo& info) {
   addonData(info.Env()).externalBuffersRefused = info[0].ToBoolean().Value();
   return info.Env().Undefined();
@@ -582,6 +640,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("defaultBackend", Napi::Function::New<defaultBackendName>(env, "defaultBackend"));
   exports.Set("setAllocationFaultAfter",
               Napi::Function::New<setAllocationFaultAfter>(env, "setAllocationFaultAfter"));
+  exports.Set("setHostFenceDelay", Napi::Function::New<setHostFenceDelay>(env, "setHostFenceDelay"));
   exports.Set("setExternalArrayBuffersRefused",
               Napi::Function::New<setExternalArrayBuffersRefused>(
                   env, "setExternalArrayBuffersRefused"));

@@ -4,7 +4,15 @@
 // checked and reported with cudaGetErrorName. All bookkeeping lives in the shared C++.
 #include <cuda_runtime_api.h>
 
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 
 #include "backend.h"
 #include "errors.h"
@@ -113,6 +121,79 @@ class CudaResidencySet final : public BackendResidencySet {
   cudaStream_t stream_ = nullptr;
 };
 
+// One thread per device that waits for fence events in submission order
+// (cudaEventSynchronize on a blocking-sync event: it sleeps, it does not spin) and completes
+// their signals. A later fence on a faster stream may complete a little late, never early.
+// Unlike cudaLaunchHostFunc, which is not called at all after a sticky error, this reports
+// the error, so a failed GPU context rejects the promise instead of leaving it pending.
+class FenceWaiter {
+ public:
+  explicit FenceWaiter(int device) : device_(device) {}
+  FenceWaiter(const FenceWaiter&) = delete;
+  FenceWaiter& operator=(const FenceWaiter&) = delete;
+
+  // Waits for the fences already queued, then stops the thread.
+  ~FenceWaiter() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Takes ownership of `event`, also when it throws (std::bad_alloc, std::system_error).
+  void push(cudaEvent_t event, std::shared_ptr<FenceSignal> signal) {
+    try {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+      queue_.emplace_back(event, std::move(signal));
+    } catch (...) {
+      cudaEventDestroy(event);
+      throw;
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void run() {
+    // The thread's current device, for the runtime calls below.
+    const cudaError_t deviceStatus = cudaSetDevice(device_);
+    if (deviceStatus != cudaSuccess) cudaGetLastError();
+    for (;;) {
+      std::pair<cudaEvent_t, std::shared_ptr<FenceSignal>> item;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and everything queued is done
+        item = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      const cudaError_t status = cudaEventSynchronize(item.first);
+      if (status != cudaSuccess) cudaGetLastError();
+      if (cudaEventDestroy(item.first) != cudaSuccess) cudaGetLastError();
+      if (status == cudaSuccess) {
+        item.second->complete(FenceResult::success());
+      } else {
+        item.second->complete(FenceResult::failure(describeCudaError("cudaEventSynchronize", status),
+                                                   cudaGetErrorName(status)));
+      }
+    }
+  }
+
+  int device_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::pair<cudaEvent_t, std::shared_ptr<FenceSignal>>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;  // started by the first fence
+};
+
+bool isSpecialStream(uint64_t handle) {
+  return handle == 0 || handle == reinterpret_cast<uintptr_t>(cudaStreamLegacy) ||
+         handle == reinterpret_cast<uintptr_t>(cudaStreamPerThread);
+}
+
 class CudaDevice final : public BackendDevice {
  public:
   explicit CudaDevice(int device) : device_(device) {
@@ -149,6 +230,7 @@ class CudaDevice final : public BackendDevice {
   }
 
   ~CudaDevice() override {
+    waiter_.reset();  // waits for pending fences while the device is still whole
     if (zeroStream_ != nullptr) cudaStreamDestroy(zeroStream_);
   }
 
@@ -184,6 +266,41 @@ class CudaDevice final : public BackendDevice {
     return std::make_unique<CudaResidencySet>(device_);
   }
 
+  // An event recorded on `stream` (0 = the legacy default stream, which waits for and is
+  // waited on by every blocking stream; cudaStreamLegacy, cudaStreamPerThread and any
+  // cudaStream_t of this process are accepted), completed by the waiter thread.
+  bool enqueueFence(uint64_t handle, const std::shared_ptr<FenceSignal>& signal) override {
+    auto stream = reinterpret_cast<cudaStream_t>(static_cast<uintptr_t>(handle));
+    checkCuda(cudaSetDevice(device_), "cudaSetDevice", ErrorCode::DeviceNotFound);
+    if (!isSpecialStream(handle)) {
+      // Best effort: catches destroyed and foreign handles the runtime knows to be invalid.
+      unsigned int flags = 0;
+      const cudaError_t status = cudaStreamGetFlags(stream, &flags);
+      if (status != cudaSuccess) {
+        cudaGetLastError();
+        throw NativeError(ErrorCode::InvalidArgument,
+                          "stream " + std::to_string(handle) +
+                              "n is not a usable CUDA stream: " +
+                              describeCudaError("cudaStreamGetFlags", status));
+      }
+    }
+    cudaEvent_t event = nullptr;
+    checkCuda(cudaEventCreateWithFlags(&event, cudaEventDisableTiming | cudaEventBlockingSync),
+              "cudaEventCreateWithFlags", ErrorCode::DeviceNotFound);
+    const cudaError_t recorded = cudaEventRecord(event, stream);
+    if (recorded != cudaSuccess) {
+      cudaEventDestroy(event);
+      checkCuda(recorded, "cudaEventRecord", ErrorCode::DeviceNotFound);
+    }
+    try {
+      waiter_->push(event, signal);
+    } catch (const std::exception& error) {
+      throw NativeError(ErrorCode::DeviceNotFound,
+                        std::string("could not start the CUDA fence waiter: ") + error.what());
+    }
+    return true;
+  }
+
  private:
   [[noreturn]] static void throwAllocation(uint64_t byteLength, const char* call,
                                            cudaError_t status) {
@@ -196,6 +313,7 @@ class CudaDevice final : public BackendDevice {
   int device_;
   cudaStream_t zeroStream_ = nullptr;  // used only to zero new allocations
   DeviceInfo info_;
+  std::unique_ptr<FenceWaiter> waiter_ = std::make_unique<FenceWaiter>(device_);
 };
 
 }  // namespace

@@ -58,4 +58,9 @@ std::shared_ptr<ResidencyTracker> Device::newResidencySet(const std::string& lab
   return std::make_shared<ResidencyTracker>(backend_, std::move(native), id_, label);
 }
 
+bool Device::enqueueFence(uint64_t stream, const std::shared_ptr<FenceSignal>& signal) {
+  checkAlive("fence");
+  return backend_->enqueueFence(stream, signal);
+}
+
 }  // namespace mlx

@@ -29,6 +29,8 @@ class Device {
   // Throws RESIDENCY when the device has no residency support (with the reason).
   std::shared_ptr<ResidencyTracker> newResidencySet(const std::string& label,
                                                     double initialCapacity);
+  // See BackendDevice::enqueueFence. Throws DISPOSED on a destroyed device.
+  bool enqueueFence(uint64_t stream, const std::shared_ptr<FenceSignal>& signal);
   void destroy() noexcept { backend_.reset(); }
 
  private:

@@ -9,10 +9,14 @@
 // RAM can only be backed by swap, and 1 TiB bounds the number for very large hosts.
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "argument_checks.h"
 #include "backend.h"
 #include "errors.h"
 
@@ -68,6 +72,10 @@ class HostResidencySet final : public BackendResidencySet {
   void endResidency(const std::vector<Allocation>&) noexcept override {}
 };
 
+std::mutex fenceSimulationMutex;
+int64_t fenceSimulationDelayMs = -1;
+std::string fenceSimulationFailure;
+
 class HostDevice final : public BackendDevice {
  public:
   HostDevice() : pageSize_(pageSize()) {
@@ -112,6 +120,29 @@ class HostDevice final : public BackendDevice {
     return std::make_unique<HostResidencySet>();
   }
 
+  // Host memory is written synchronously: nothing is ever pending (unless a test simulates
+  // a GPU's asynchronous completion with setHostFenceSimulation).
+  bool enqueueFence(uint64_t stream, const std::shared_ptr<FenceSignal>& signal) override {
+    checkDefaultStream(stream, "host");
+    int64_t delayMs = -1;
+    std::string failWith;
+    {
+      std::lock_guard<std::mutex> lock(fenceSimulationMutex);
+      delayMs = fenceSimulationDelayMs;
+      failWith = fenceSimulationFailure;
+    }
+    if (delayMs < 0) return false;
+    std::thread([signal, delayMs, failWith] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delayMs));
+      if (failWith.empty()) {
+        signal->complete(FenceResult::success());
+      } else {
+        signal->complete(FenceResult::failure("simulated host fence failure", failWith));
+      }
+    }).detach();
+    return true;
+  }
+
  private:
   [[noreturn]] void fail(uint64_t byteLength, const char* call, int error) const {
     throw NativeError::allocation(byteLength, std::string("host allocation of ") +
@@ -150,6 +181,12 @@ class HostDevice final : public BackendDevice {
 };
 
 }  // namespace
+
+void setHostFenceSimulation(int64_t delayMs, const std::string& failWith) {
+  std::lock_guard<std::mutex> lock(fenceSimulationMutex);
+  fenceSimulationDelayMs = delayMs;
+  fenceSimulationFailure = failWith;
+}
 
 BackendProbe probeHostBackend() {
   BackendProbe probe{BackendKind::Host};

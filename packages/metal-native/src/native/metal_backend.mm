@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string>
 
+#include "argument_checks.h"
 #include "backend.h"
 #include "errors.h"
 
@@ -148,6 +149,32 @@ class MetalDevice final : public BackendDevice {
     (void)initialCapacity;
     // Unreachable through Device, which checks residencySupported first.
     throw NativeError(ErrorCode::Residency, residencyUnavailableReason(), ErrorValue::of(label));
+  }
+
+  // An empty command buffer on the device's queue: the queue runs in order, so it completes
+  // after every command buffer committed before it. completion_fence.cpp does the rest.
+  bool enqueueFence(uint64_t stream, const std::shared_ptr<FenceSignal>& signal) override {
+    checkDefaultStream(stream, "metal");
+    @autoreleasepool {
+      id<MTLCommandBuffer> commandBuffer = [queue_ commandBuffer];
+      if (commandBuffer == nil) {
+        throw NativeError(ErrorCode::DeviceNotFound, "commandBuffer returned nil",
+                          ErrorValue::of(std::string("metal")));
+      }
+      commandBuffer.label = @"mlx-native fence";
+      std::shared_ptr<FenceSignal> captured = signal;  // copied into the block
+      [commandBuffer addCompletedHandler:^(id<MTLCommandBuffer> completed) {
+        if (completed.status == MTLCommandBufferStatusError) {
+          captured->complete(FenceResult::failure(
+              "the fence command buffer failed: " + describe(completed.error),
+              std::to_string(static_cast<long>(completed.error.code))));
+        } else {
+          captured->complete(FenceResult::success());
+        }
+      }];
+      [commandBuffer commit];
+    }
+    return true;
   }
 
  private:
