@@ -18,7 +18,10 @@ const skipped = new Set(["readme.test.ts"]);
 const entryPoints = suites.flatMap((dir) =>
   readdirSync(join(root, dir))
     .filter((f) => f.endsWith(".test.ts") && !skipped.has(f))
-    .map((f) => ({ in: join(root, dir, f), out: `${dir.split("/")[1]}-${f.replace(/\.test\.ts$/, "")}` })),
+    .map((f) => ({
+      in: join(root, dir, f),
+      out: `${dir.split("/")[1]}-${f.replace(/\.test\.ts$/, "")}`,
+    })),
 );
 
 await build({
@@ -31,7 +34,9 @@ await build({
   target: "node20",
   alias: { vitest: join(root, "scripts/gpu/vitest-shim.ts") },
   // Some dependencies are CommonJS; give them a `require`.
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
   logLevel: "warning",
 });
 
@@ -43,7 +48,9 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
   logLevel: "warning",
 });
 console.log(`bundled ${entryPoints.length} test files into ${testsOut}`);

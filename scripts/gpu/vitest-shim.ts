@@ -1,6 +1,11 @@
 // The slice of vitest's API our test files use, over node:test and @vitest/expect, so the test
 // suites can be bundled and run on a machine that has only a `node` binary (the GPU machine).
-import { afterEach as nodeAfterEach, beforeEach as nodeBeforeEach, describe as nodeDescribe, it as nodeIt } from "node:test";
+import {
+  afterEach as nodeAfterEach,
+  beforeEach as nodeBeforeEach,
+  describe as nodeDescribe,
+  it as nodeIt,
+} from "node:test";
 import { JestAsymmetricMatchers, JestChaiExpect, JestExtend } from "@vitest/expect";
 import * as chai from "chai";
 

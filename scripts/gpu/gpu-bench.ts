@@ -1,0 +1,119 @@
+// The GPU benchmark: pooled alloc + reset vs. direct allocation on one real decode step (the
+// sample trace's step 5), on every backend available, plus raw cudaMallocManaged/cudaMalloc +
+// cudaFree loops measured natively by the CUDA test addon. Prints one JSON object.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+// @ts-expect-error: plain JS helper shared by the package benchmarks.
+import { measure } from "../../bench/measure.mjs";
+import { DType, MlxBufferPool, MlxDevice } from "../../packages/pool/src/index.js";
+
+interface Spread {
+  median: number;
+  p10: number;
+  p90: number;
+  min: number;
+  samples: number;
+}
+const measureNs = measure as (
+  sample: () => number,
+  options?: { warmup?: number; samples?: number },
+) => Spread;
+
+const tracePath = process.argv[2] ?? "packages/cli/fixtures/decode-mistral-small.json";
+const trace = JSON.parse(readFileSync(tracePath, "utf8")) as {
+  steps: [string, number, number][][];
+};
+const sizes = (trace.steps[5] ?? []).filter((op) => op[0] === "a").map((op) => op[2]);
+
+function benchBackend(backend: "host" | "cuda") {
+  const device = MlxDevice.open({ backend });
+  const pool = new MlxBufferPool();
+  const shapes = sizes.map((n) => [n]);
+  for (let i = 0; i < sizes.length; i++)
+    pool.alloc(device, sizes[i] as number, DType.U8, shapes[i] as number[]);
+  pool.reset();
+  const rounds = 200;
+  const pooled = measureNs(() => {
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < sizes.length; i++)
+        pool.alloc(device, sizes[i] as number, DType.U8, shapes[i] as number[]);
+      pool.reset();
+    }
+    return rounds * sizes.length;
+  });
+  const direct = measureNs(
+    () => {
+      const held = sizes.map((n, i) => device.allocBuffer(n, DType.U8, shapes[i] as number[]));
+      for (const b of held) b.dispose();
+      return sizes.length;
+    },
+    { warmup: 2, samples: 9 },
+  );
+  const misses = pool.stats().misses;
+  pool.dispose();
+  const result = {
+    backend,
+    device: device.name,
+    residency: device.residencySetsEnabled,
+    pooledNsPerAlloc: pooled,
+    directNsPerAlloc: direct,
+    directOverPooled: direct.median / pooled.median,
+    missesDuringBench: misses,
+  };
+  device.dispose();
+  return result;
+}
+
+interface CudaTestAddon {
+  available(): { ok: boolean; reason: string | null };
+  rawAllocBench(kind: "managed" | "device", sizes: number[], rounds: number): number[];
+}
+
+function rawCuda(): Record<string, Spread> | { skipped: string } {
+  const path = process.env.MLX_CUDA_TEST_ADDON;
+  if (path === undefined) return { skipped: "MLX_CUDA_TEST_ADDON is not set" };
+  const addon = createRequire(import.meta.url)(path) as CudaTestAddon;
+  const status = addon.available();
+  if (!status.ok) return { skipped: status.reason ?? "cuda unavailable" };
+  const out: Record<string, Spread> = {};
+  for (const kind of ["managed", "device"] as const) {
+    addon.rawAllocBench(kind, sizes, 2); // warm-up
+    const perRound = addon.rawAllocBench(kind, sizes, 15).sort((a, b) => a - b);
+    const at = (q: number) =>
+      perRound[Math.min(perRound.length - 1, Math.floor(q * perRound.length))] as number;
+    out[kind] = {
+      median: at(0.5),
+      p10: at(0.1),
+      p90: at(0.9),
+      min: perRound[0] as number,
+      samples: perRound.length,
+    };
+  }
+  return out;
+}
+
+const backends = (["host", "cuda"] as const).map((b) => {
+  try {
+    return benchBackend(b);
+  } catch (error) {
+    return { backend: b, skipped: (error as Error).message };
+  }
+});
+const raw = rawCuda();
+const cuda = backends.find((b) => b.backend === "cuda" && "pooledNsPerAlloc" in b) as
+  | ReturnType<typeof benchBackend>
+  | undefined;
+const ratios =
+  cuda !== undefined && !("skipped" in raw)
+    ? {
+        cudaMallocManagedOverPooled: (raw.managed as Spread).median / cuda.pooledNsPerAlloc.median,
+        cudaMallocOverPooled: (raw.device as Spread).median / cuda.pooledNsPerAlloc.median,
+      }
+    : null;
+console.log(
+  JSON.stringify(
+    { trace: tracePath, step: 5, allocsPerStep: sizes.length, backends, rawCuda: raw, ratios },
+    null,
+    2,
+  ),
+);
