@@ -6,6 +6,7 @@
 #   bucket-pool, residency   import and work with no compiler and no addon installed
 #   pool       loading before the addon is built fails with the "how to build" message; after
 #              the documented build step the README's example runs
+#   cli        after the same build step, `npx mlx-pool info` runs
 # Prints one PASS/FAIL line per check and exits non-zero when any failed.
 # Usage: bash scripts/release/pack-check.sh [--no-build] [--keep]
 set -uo pipefail
@@ -259,7 +260,7 @@ if fresh_project "$C" "${TGZ[pool]}" "${TGZ[bucket-pool]}" "${TGZ[residency]}" "
   if (cd "$C/node_modules/@mlx/metal-native" && export npm_config_offline=true npm_config_yes=false && npx cmake-js configure && npx cmake-js build) >"$C/cmake-js.log" 2>&1; then
     pass "pool: addon built by \`npx cmake-js configure && npx cmake-js build\` in node_modules/@mlx/metal-native, offline ($(($(date +%s) - t0)) s)"
   else
-    fail "pool: addon build step" "$(tail -20 "$C/cmake-js.log")"
+    fail "pool: addon build step" "$(grep -m4 -A4 -E 'Error|error:' "$C/cmake-js.log" || tail -20 "$C/cmake-js.log")"
   fi
 
   out=$(cd "$C" && node example.mjs 2>&1)
@@ -271,6 +272,20 @@ if fresh_project "$C" "${TGZ[pool]}" "${TGZ[bucket-pool]}" "${TGZ[residency]}" "
   fi
 else
   fail "pool: npm install" "$(tail -20 "$C/npm-install.log" 2>/dev/null)"
+fi
+
+# ---- d. @mlx/cli: the mlx-pool bin from a plain npm install ----------------------------------------
+D="$WORK/consumer-cli"
+if fresh_project "$D" "${TGZ[cli]}" "${TGZ[pool]}" "${TGZ[bucket-pool]}" "${TGZ[residency]}" "${TGZ[metal-native]}" &&
+  from_tarballs "$D" cli pool bucket-pool residency metal-native &&
+  (cd "$D/node_modules/@mlx/metal-native" && npx cmake-js configure && npx cmake-js build) >"$D/cmake-js.log" 2>&1; then
+  if out=$(cd "$D" && npx --offline mlx-pool info 2>&1); then
+    pass "cli: npm install + build step; \`npx mlx-pool info\` exits 0 ($(wc -l <<<"$out") lines)"
+  else
+    fail "cli: npx mlx-pool info" "$(head -10 <<<"$out")"
+  fi
+else
+  fail "cli: npm install and build step" "$(tail -10 "$D/npm-install.log" "$D/cmake-js.log" 2>/dev/null)"
 fi
 
 echo
