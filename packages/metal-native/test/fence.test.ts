@@ -9,8 +9,8 @@ describe("NativeDevice.fence (host)", () => {
     const device = openDevice("host");
     const fence = device.fence();
     expect(fence).toBeInstanceOf(Promise);
-    await expect(fence).resolves.toBeUndefined();
-    await expect(device.fence(0n)).resolves.toBeUndefined();
+    expect(await fence).toBeUndefined();
+    expect(await device.fence(0n)).toBeUndefined();
     device.destroy();
   });
 
@@ -70,7 +70,7 @@ describe("NativeDevice.fence (host)", () => {
     const device = openDevice("host");
     setHostFenceDelay(5);
     const fences = Array.from({ length: 200 }, () => device.fence());
-    await expect(Promise.all(fences)).resolves.toHaveLength(200);
+    expect(await Promise.all(fences)).toHaveLength(200);
     device.destroy();
   });
 
@@ -79,7 +79,7 @@ describe("NativeDevice.fence (host)", () => {
     setHostFenceDelay(20);
     const fence = device.fence();
     device.destroy();
-    await expect(fence).resolves.toBeUndefined();
+    expect(await fence).toBeUndefined();
   });
 
   it("rejects with DEVICE_NOT_FOUND and the native error name when the GPU fails", async () => {
