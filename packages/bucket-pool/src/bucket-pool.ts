@@ -178,7 +178,8 @@ export class BucketPool<H> {
         slot.inUseIndex = -1;
         this.fileFree(slot);
       }
-    } else if (count > 0) {
+    } else {
+      // Fenced even when empty, so the pool observes the fence (a rejection is never unhandled).
       const fenced = inUse.slice(0, count);
       for (const slot of fenced) {
         slot.generation++;

@@ -270,6 +270,15 @@ describe("BucketPool: fences", () => {
     expect(destroyed.map((h) => h.id)).toEqual([a.handle.id]);
   });
 
+  it("observes the fence of an empty reset, so its rejection is never unhandled", async () => {
+    const { pool } = fakePool();
+    const fence = manualFence();
+    pool.reset(fence.promise);
+    fence.reject(new Error("command buffer failed"));
+    await flushMicrotasks();
+    expect(pool.stats()).toMatchObject({ pendingCount: 0, quarantinedCount: 0, resets: 1 });
+  });
+
   it("a non-thenable fence is INVALID_ARGUMENT and changes nothing", () => {
     const { pool } = fakePool();
     const a = pool.acquire(64);
