@@ -40,7 +40,8 @@ class BackendResidencySet {
   // Must not throw: also called while a buffer is being freed.
   virtual void removeAllocation(const Allocation& allocation) noexcept = 0;
   virtual void removeAllAllocations() noexcept = 0;
-  virtual void commit(const std::vector<Allocation>& members) = 0;
+  // `added`: the members added since the last commit (Metal's set tracks its own changes).
+  virtual void commit(const std::vector<Allocation>& added) = 0;
   virtual void requestResidency(const std::vector<Allocation>& members) = 0;
   virtual void endResidency(const std::vector<Allocation>& members) noexcept = 0;
 };

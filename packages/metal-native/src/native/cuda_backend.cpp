@@ -96,8 +96,8 @@ class CudaResidencySet final : public BackendResidencySet {
   }
   void removeAllAllocations() noexcept override {}
 
-  void commit(const std::vector<Allocation>& members) override {
-    for (const Allocation& member : members) {
+  void commit(const std::vector<Allocation>& added) override {
+    for (const Allocation& member : added) {
       checkCuda(advisePreferredDevice(member, device_), "cudaMemAdvise(SetPreferredLocation)",
                 ErrorCode::Residency);
       checkCuda(prefetchToDevice(member, device_, stream_), "cudaMemPrefetchAsync",

@@ -41,6 +41,7 @@ void ResidencyTracker::add(const std::shared_ptr<BufferRecord>& buffer) {
   if (members_.count(buffer.get()) != 0) return;
   native_->addAllocation(buffer->allocation());
   members_.emplace(buffer.get(), buffer->allocation());
+  uncommitted_.emplace(buffer.get(), buffer->allocation());
   buffer->noteJoined(shared_from_this());
 }
 
@@ -51,6 +52,7 @@ void ResidencyTracker::remove(const std::shared_ptr<BufferRecord>& buffer) {
   if (member == members_.end()) return;
   native_->removeAllocation(member->second);
   members_.erase(member);
+  uncommitted_.erase(buffer.get());
   buffer->noteLeft(this);
 }
 
@@ -59,11 +61,18 @@ void ResidencyTracker::removeAll() {
   native_->removeAllAllocations();
   for (auto& member : members_) member.first->noteLeft(this);
   members_.clear();
+  uncommitted_.clear();
 }
 
 void ResidencyTracker::commit() {
   checkAlive("commit");
-  native_->commit(memberAllocations());
+  // Only what was added since the last commit: a commit per fresh buffer must not cost
+  // O(members) native calls (CUDA advises and prefetches each allocation it is given).
+  std::vector<Allocation> added;
+  added.reserve(uncommitted_.size());
+  for (const auto& entry : uncommitted_) added.push_back(entry.second);
+  native_->commit(added);
+  uncommitted_.clear();
   ++commitCount_;
 }
 
@@ -90,6 +99,7 @@ void ResidencyTracker::destroy() noexcept {
   native_->removeAllAllocations();
   for (auto& member : members_) member.first->noteLeft(this);
   members_.clear();
+  uncommitted_.clear();
   native_.reset();
   backend_.reset();
 }
@@ -99,6 +109,7 @@ void ResidencyTracker::forget(BufferRecord* buffer) noexcept {
   if (member == members_.end()) return;
   if (native_) native_->removeAllocation(member->second);
   members_.erase(member);
+  uncommitted_.erase(buffer);
 }
 
 std::vector<Allocation> ResidencyTracker::memberAllocations() const {

@@ -59,6 +59,8 @@ class ResidencyTracker : public std::enable_shared_from_this<ResidencyTracker> {
   uint64_t deviceId_;
   std::string label_;
   std::unordered_map<BufferRecord*, Allocation> members_;
+  // Members added since the last commit: the only ones a commit hands to the backend.
+  std::unordered_map<BufferRecord*, Allocation> uncommitted_;
   uint64_t commitCount_ = 0;
   bool residencyRequested_ = false;
 };
