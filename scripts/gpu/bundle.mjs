@@ -12,7 +12,7 @@ rmSync(testsOut, { recursive: true, force: true });
 mkdirSync(testsOut, { recursive: true });
 
 /** Test files that make sense on a GPU machine: the pool's whole suite and the native layer's. */
-const suites = ["packages/pool/test", "packages/metal-native/test"];
+const suites = ["packages/pool/test", "packages/pool/test/soak", "packages/metal-native/test"];
 // Spawn a package-local node process against node_modules, which the GPU machine does not have.
 const skipped = new Set(["readme.test.ts"]);
 const entryPoints = suites.flatMap((dir) =>

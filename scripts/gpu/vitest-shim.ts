@@ -33,8 +33,10 @@ function withModifiers(run: (name: string, body: Body, skip?: string) => void) {
   base.skipIf = (condition) => (name, body) =>
     condition ? run(name, body, "skipped (condition)") : run(name, body);
   base.each = (table) => (name, body) => {
+    // As vitest: rows are spread into arguments only when every row is an array.
+    const spread = table.every((row) => Array.isArray(row));
     for (const row of table) {
-      const args = Array.isArray(row) ? row : [row];
+      const args = spread ? (row as unknown[]) : [row];
       run(format(name, args), () => body(...args));
     }
   };
