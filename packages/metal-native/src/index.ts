@@ -3,7 +3,12 @@
  * CUDA backends behind one N-API binding. Importing this module never throws: a missing
  * addon surfaces as NativeAddonLoadError from openDevice() and in backendStatus().
  */
-import { loadNativeAddon, type NativeAddon, type NativeAddonLoadError } from "./native-addon.js";
+import {
+  loadNativeAddonWithSource,
+  type NativeAddon,
+  type NativeAddonLoadError,
+  type NativeAddonSource,
+} from "./native-addon.js";
 import type {
   BackendName,
   BackendStatus,
@@ -12,7 +17,12 @@ import type {
   NativeErrorCode,
 } from "./types.js";
 
-export { BUILD_INSTRUCTIONS, NativeAddonLoadError } from "./native-addon.js";
+export {
+  BUILD_INSTRUCTIONS,
+  NativeAddonLoadError,
+  type NativeAddonSource,
+  prebuiltPackageName,
+} from "./native-addon.js";
 export type {
   BackendName,
   BackendStatus,
@@ -26,9 +36,14 @@ export type {
 const BACKEND_NAMES: readonly BackendName[] = ["metal", "host", "cuda"];
 
 let addon: NativeAddon | undefined;
+let addonSource: NativeAddonSource | null = null;
+let addonPath: string | null = null;
 let loadError: NativeAddonLoadError | undefined;
 try {
-  addon = loadNativeAddon();
+  const loaded = loadNativeAddonWithSource();
+  addon = loaded.addon;
+  addonSource = loaded.source;
+  addonPath = loaded.path;
 } catch (error) {
   loadError = error as NativeAddonLoadError;
 }
@@ -40,6 +55,20 @@ function native(): NativeAddon {
 
 /** The error that kept the addon from loading, or null when it loaded. */
 export const nativeAddonLoadError: Error | null = loadError ?? null;
+
+/**
+ * Which addon loaded: `override` (`MLX_NATIVE_ADDON`), `prebuilt` (the optional package
+ * `@mlx/metal-native-<platform>-<arch>`) or `local-build` (`build/Release` of this package);
+ * `null` when none did.
+ */
+export function nativeAddonSource(): NativeAddonSource | null {
+  return addonSource;
+}
+
+/** The file the addon was loaded from, or null when none loaded. */
+export function nativeAddonPath(): string | null {
+  return addonPath;
+}
 
 /** Every backend, whether built, and whether usable now (with the reason when not). */
 export function backendStatus(): BackendStatus[] {
