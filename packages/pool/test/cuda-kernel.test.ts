@@ -132,13 +132,20 @@ describe.skipIf(noGpu)("pooled buffers on a CUDA GPU (kernels)", () => {
           lastPrefetchLocation: 0,
         });
       }
-      // Without residency nothing is advised: no preferred location (cudaInvalidDeviceId).
+      // Without residency the pool commits nothing, so nothing is advised or prefetched by us.
+      // What the driver then reports for the range is its own business (on an H100 with driver
+      // 580 it reported preferred location 0, not cudaInvalidDeviceId): logged, not asserted.
       expect(plain.device.residencySetsEnabled).toBe(false);
       for (const buffer of allocAll(plain.pool, plain.device)) {
         const location = gpu.rangeLocation(buffer.address, buffer.byteLength);
-        expect(location.preferredLocation).toBe(-2);
         console.log(`no residency, ${buffer.byteLength} B: ${JSON.stringify(location)}`);
       }
+      expect(plain.device.residencyStats()).toEqual({
+        enabled: false,
+        allocationCount: 0,
+        commitCount: 0,
+      });
+      expect(plain.pool.stats().residencyCommits).toBe(0);
     } finally {
       pool.dispose();
       device.dispose();
