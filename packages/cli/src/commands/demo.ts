@@ -30,6 +30,10 @@ export interface DemoResult {
   residencyCommits: number;
   pooledMs: number;
   directMs: number;
+  /** Median time of one token after warm-up, pooled and direct. */
+  pooledUsPerToken: number;
+  directUsPerToken: number;
+  /** Steady-state speed ratio: direct over pooled median token time (all tokens when too few). */
   speedup: number;
 }
 
@@ -62,32 +66,39 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
     const stepOf = (token: number) => stepForToken(trace, token);
     bar?.start(tokens * 2, 0);
     let missesAtWarm = 0;
-    const pooledStart = performance.now();
+    const pooledTokenMs = new Float64Array(tokens);
     for (let token = 0; token < tokens; token++) {
       if (token === WARMUP_TOKENS) missesAtWarm = pool.stats().misses;
+      const start = performance.now();
       runToken(
         stepOf(token),
         (bytes) => pool.alloc(device, bytes, DType.U8, [bytes]),
         (buffer) => pool.release(buffer),
       );
       pool.reset();
+      pooledTokenMs[token] = performance.now() - start;
       if ((token & 15) === 0) bar?.update(token);
     }
-    const pooledMs = performance.now() - pooledStart;
     const stats = pool.stats();
 
-    const directStart = performance.now();
+    const directTokenMs = new Float64Array(tokens);
     for (let token = 0; token < tokens; token++) {
+      const start = performance.now();
       const leftovers = runToken(
         stepOf(token),
         (bytes) => device.allocBuffer(bytes, DType.U8, [bytes]),
         (buffer) => buffer.dispose(),
       );
       for (const buffer of leftovers) buffer.dispose();
+      directTokenMs[token] = performance.now() - start;
       if ((token & 15) === 0) bar?.update(tokens + token);
     }
-    const directMs = performance.now() - directStart;
     bar?.update(tokens * 2);
+    const pooledMs = pooledTokenMs.reduce((a, b) => a + b, 0);
+    const directMs = directTokenMs.reduce((a, b) => a + b, 0);
+    const steady = tokens > WARMUP_TOKENS ? WARMUP_TOKENS : 0;
+    const pooledUsPerToken = 1000 * medianOf(pooledTokenMs.subarray(steady));
+    const directUsPerToken = 1000 * medianOf(directTokenMs.subarray(steady));
     const allocations = stats.hits + stats.misses;
     return {
       backend: device.backend,
@@ -104,13 +115,21 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
       residencyCommits: stats.residencyCommits,
       pooledMs,
       directMs,
-      speedup: pooledMs === 0 ? Number.POSITIVE_INFINITY : directMs / pooledMs,
+      pooledUsPerToken,
+      directUsPerToken,
+      speedup:
+        pooledUsPerToken === 0 ? Number.POSITIVE_INFINITY : directUsPerToken / pooledUsPerToken,
     };
   } finally {
     bar?.stop();
     pool.dispose();
     device.dispose();
   }
+}
+
+function medianOf(values: Float64Array): number {
+  const sorted = Float64Array.from(values).sort();
+  return sorted.length === 0 ? 0 : (sorted[Math.floor(sorted.length / 2)] as number);
 }
 
 /** Token 0 is the prefill (step 0); later tokens cycle through the decode steps 1..n-1. */
@@ -148,8 +167,8 @@ export function formatDemo(r: DemoResult): string[] {
     `  hit rate           ${pct(r.hitRate)} (${r.freshAllocations} fresh, ${r.freshAfterWarmup} after warm-up)`,
     `  peak held / live   ${formatBytes(r.peakHeldBytes)} / ${formatBytes(r.peakLiveBytes)} (x${(r.peakHeldBytes / Math.max(1, r.peakLiveBytes)).toFixed(2)})`,
     `  residency commits  ${r.residencyCommits}`,
-    `  pooled             ${r.pooledMs.toFixed(1)} ms (${((r.pooledMs * 1e6) / Math.max(1, r.allocations)).toFixed(0)} ns per alloc)`,
-    `  direct alloc+free  ${r.directMs.toFixed(1)} ms (${((r.directMs * 1e6) / Math.max(1, r.allocations)).toFixed(0)} ns per alloc)`,
-    `  pooled is ${r.speedup.toFixed(1)}x faster`,
+    `  pooled             ${r.pooledMs.toFixed(1)} ms in all; a token after warm-up ${r.pooledUsPerToken.toFixed(1)} µs (median)`,
+    `  direct alloc+free  ${r.directMs.toFixed(1)} ms in all; a token after warm-up ${r.directUsPerToken.toFixed(1)} µs (median)`,
+    `  pooled is ${r.speedup.toFixed(1)}x faster per token after warm-up (${(r.directMs / Math.max(1e-9, r.pooledMs)).toFixed(1)}x over the whole run, prefill included)`,
   ];
 }
