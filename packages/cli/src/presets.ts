@@ -7,8 +7,8 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 
 /**
  * - `seed`: the Rust seed's policy exactly: next power of two, exact-class LIFO reuse, no limit.
- * - `lean`: memory first. Classes above 1 MiB split each power-of-two interval in 8 steps
- *   (at most 12.5% rounding instead of up to 100%); smaller ones stay powers of two, whose slack
+ * - `lean`: memory first. Classes above 1 MiB split each power-of-two interval in 4 steps
+ *   (at most 25% rounding instead of up to 100%); smaller ones stay powers of two, whose slack
  *   absorbs buffers that grow a little every token (KV caches). A miss takes the smallest free
  *   buffer up to 2x its class (best fit), so buffers freed by one phase (prefill) serve the
  *   next (decode); and cached buffers are freed, oldest first, before a fresh allocation would
@@ -19,7 +19,7 @@ export function presetOptions(name: string): PoolOptions {
     case "seed":
       return { policy: "pow2" };
     case "lean":
-      return { policy: pow2Divisions(8, 1 << 20), reuseLargerRatio: 2, maxHeldRatio: 1.2 };
+      return { policy: pow2Divisions(4, 1 << 20), reuseLargerRatio: 2, maxHeldRatio: 1.2 };
     default:
       throw new UsageError(
         `unknown preset ${JSON.stringify(name)}; known: ${PRESET_NAMES.join(", ")}`,

@@ -24,6 +24,8 @@ export interface ReplayOptions {
   backend?: DeviceOptions["backend"];
   /** Record held and live bytes after every op (for charts). */
   recordSeries?: boolean;
+  /** Explicit pool options, instead of the preset's (for tuning scripts). */
+  poolOptions?: PoolOptions;
 }
 
 /** Held and live bytes after each op: `held[i]`, `live[i]` after op `i` of the whole trace. */
@@ -80,7 +82,7 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
       `warmup steps must be a non-negative integer, got ${String(options.warmupSteps)}`,
     );
   }
-  const poolOptions = replayPoolOptions(preset, options.policy);
+  const poolOptions = options.poolOptions ?? replayPoolOptions(preset, options.policy);
   const device = options.device ?? MlxDevice.open({ backend: options.backend ?? "auto" });
   try {
     // An untimed first pass on a throwaway pool lets the JIT settle, so nsPerAlloc measures
