@@ -288,6 +288,50 @@ else
   fail "cli: npm install and build step" "$(tail -10 "$D/npm-install.log" "$D/cmake-js.log" 2>/dev/null)"
 fi
 
+# ---- e. the prebuilt linux-x64 package: @mlx/pool works without the cmake-js build step ---------
+# (appended with the prebuilt packages) The binary comes from `bash scripts/prebuilt/build-linux-x64.sh`,
+# which `pnpm build` runs on Linux x64. The darwin-arm64 package is built by the hosted workflow.
+if [ "$(node -p 'process.platform + "-" + process.arch')" != "linux-x64" ]; then
+  echo "SKIP prebuilt linux-x64: this machine is $(node -p 'process.platform + "-" + process.arch')"
+elif ! (cd packages/metal-native-linux-x64 && pnpm pack --pack-destination "$PACK" >"$WORK/pack-metal-native-linux-x64.log" 2>&1); then
+  fail "prebuilt: pack @mlx/metal-native-linux-x64" "$(tail -5 "$WORK/pack-metal-native-linux-x64.log")"
+else
+  PRE=$(ls "$PACK"/mlx-metal-native-linux-x64-*.tgz)
+  list=$(tar tzf "$PRE")
+  size=$(stat -c %s "$PRE")
+  manifest=$(tar xzf "${TGZ[metal-native]}" -O package/package.json)
+  optional=$(node -e 'const j=JSON.parse(process.argv[1]);console.log(JSON.stringify(j.optionalDependencies||{}))' "$manifest")
+  version=$(node -p 'require("./packages/metal-native-linux-x64/package.json").version')
+  problems=()
+  [ "$(sort <<<"$list" | tr '\n' ' ')" = "package/README.md package/mlx_native.node package/package.json " ] || problems+=("contents: $(tr '\n' ' ' <<<"$list")")
+  [ "$size" -le $((4 * 1024 * 1024)) ] || problems+=("$size bytes > 4 MiB")
+  grep -q "\"@mlx/metal-native-linux-x64\":\"$version\"" <<<"$optional" || problems+=("metal-native optionalDependencies: $optional")
+  grep -q "\"@mlx/metal-native-darwin-arm64\":\"$version\"" <<<"$optional" || problems+=("metal-native optionalDependencies: $optional")
+  if [ ${#problems[@]} -eq 0 ]; then
+    pass "prebuilt: $(basename "$PRE") ($size bytes: mlx_native.node, package.json, README.md); metal-native's optionalDependencies $optional"
+  else
+    fail "prebuilt: $(basename "$PRE")" "${problems[@]}"
+  fi
+
+  E="$WORK/consumer-prebuilt"
+  if fresh_project "$E" "${TGZ[pool]}" "${TGZ[bucket-pool]}" "${TGZ[residency]}" "${TGZ[metal-native]}" "$PRE" &&
+    from_tarballs "$E" pool bucket-pool residency metal-native metal-native-linux-x64; then
+    readme_example "$E/node_modules/@mlx/pool" "$E/example.mjs"
+    out=$(cd "$E" && node example.mjs 2>&1)
+    rc=$?
+    src=$(cd "$E" && node --input-type=module -e 'const m = await import("@mlx/metal-native"); console.log(`${m.nativeAddonSource()} ${m.nativeAddonPath()} [${m.availableBackends}]`)' 2>&1)
+    if [ $rc -eq 0 ] && grep -q "token 2: stale=true" <<<"$out" && [ ! -e "$E/node_modules/@mlx/metal-native/build" ] &&
+      grep -q "^prebuilt $E/node_modules/@mlx/metal-native-linux-x64/mlx_native.node" <<<"$src"; then
+      pass "prebuilt: with the linux-x64 tarball and NO build step, the pool README example runs: $(grep -m1 'token 2: stale=true' <<<"$out"); addon: ${src//"$E/"/}"
+    else
+      fail "prebuilt: pool without the build step (want exit 0, \"token 2: stale=true\", no build/, source prebuilt)" \
+        "exit $rc" "addon: $src" "$(ls "$E/node_modules/@mlx/metal-native")" "$(head -10 <<<"$out")"
+    fi
+  else
+    fail "prebuilt: npm install with the linux-x64 tarball" "$(tail -20 "$E/npm-install.log" 2>/dev/null)"
+  fi
+fi
+
 echo
 if [ "$FAILED" -eq 0 ]; then
   echo "pack-check: all checks passed"
