@@ -5,7 +5,7 @@ import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type NativeAddonCandidates,
   NativeAddonLoadError,
@@ -134,7 +134,9 @@ if (layoutReason !== null) console.log(`loader layout tests skipped: ${layoutRea
 
 describe.skipIf(layoutReason !== null)("loader order (real node_modules layout)", () => {
   const root = join(tmpdir(), `mlx-loader-${process.pid}-${Date.now()}`);
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  // Set up by the first test and removed by the last, or at exit (no beforeAll/afterAll: the GPU bundle's
+  // vitest shim, scripts/gpu/vitest-shim.ts, has only the per-test hooks).
+  process.on("exit", () => rmSync(root, { recursive: true, force: true }));
   const scope = join(root, "node_modules/@mlx");
   const nativeDir = join(scope, "metal-native");
   const prebuiltName = prebuiltPackageName();
@@ -159,7 +161,7 @@ describe.skipIf(layoutReason !== null)("loader order (real node_modules layout)"
     return JSON.parse(out.trim().split("\n").at(-1) as string);
   }
 
-  beforeAll(() => {
+  function setUp(): void {
     mkdirSync(join(nativeDir, "build/Release"), { recursive: true });
     cpSync(join(packageDir, "dist"), join(nativeDir, "dist"), { recursive: true });
     cpSync(join(packageDir, "package.json"), join(nativeDir, "package.json"));
@@ -170,9 +172,10 @@ describe.skipIf(layoutReason !== null)("loader order (real node_modules layout)"
       JSON.stringify({ name: prebuiltName, version: "0.0.0", files: ["mlx_native.node"] }),
     );
     cpSync(builtAddon, join(prebuiltDir, "mlx_native.node"));
-  });
+  }
 
   it("loads the prebuilt package when it is installed", () => {
+    setUp();
     const result = probe();
     expect(result).toMatchObject({ source: "prebuilt", hostAvailable: true, error: null });
     expect(result.path).toBe(join(prebuiltDir, "mlx_native.node"));
@@ -198,5 +201,6 @@ describe.skipIf(layoutReason !== null)("loader order (real node_modules layout)"
     expect(result).toMatchObject({ source: null, path: null, hostAvailable: false });
     expect(result.error).toContain(`no prebuilt package ${prebuiltName}`);
     expect(result.error).toContain("npx cmake-js configure && npx cmake-js build");
+    rmSync(root, { recursive: true, force: true });
   });
 });
