@@ -152,7 +152,9 @@ describe.skipIf(layoutReason !== null)("loader order (real node_modules layout)"
       'const m = await import("@mlx/metal-native");' +
       "console.log(JSON.stringify({ source: m.nativeAddonSource(), path: m.nativeAddonPath()," +
       ' hostAvailable: m.availableBackends.includes("host"), error: m.nativeAddonLoadError?.message ?? null }));';
-    const { MLX_NATIVE_ADDON: _, ...inherited } = process.env;
+    // NODE_PATH: pnpm scripts point it at the workspace's node_modules/.pnpm/node_modules,
+    // where the real prebuilt package is linked; the probe must see only the temporary layout.
+    const { MLX_NATIVE_ADDON: _, NODE_PATH: __, ...inherited } = process.env;
     const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
       cwd: root,
       env: { ...inherited, ...env },
