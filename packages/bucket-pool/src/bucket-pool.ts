@@ -1,7 +1,8 @@
 import { describeValue, MlxError } from "./errors.js";
+import { FreeLists } from "./free-lists.js";
 import { type BucketPoolOptions, DEFAULT_MAX_BUFFERS } from "./options.js";
-import { pow2, type SizePolicy } from "./size-policy.js";
-import { FreeBucket, LruList, Slot, SlotState } from "./slot.js";
+import { checkSizePolicy, MAX_BYTE_LENGTH, pow2, type SizePolicy } from "./size-policy.js";
+import { Slot, SlotState } from "./slot.js";
 import type { BucketPoolStats } from "./stats.js";
 import { checkByteLength, checkLimit } from "./validate.js";
 
@@ -37,10 +38,7 @@ export class BucketPool<H> {
   private readonly recycleHook: ((handle: H, capacity: number) => void) | undefined;
   private readonly fenceSettledHook: (() => void) | undefined;
 
-  private readonly buckets = new Map<number, FreeBucket<H>>();
-  /** Capacities with a bucket, ascending; kept only for `reuseLargerRatio > 1`. */
-  private readonly capacities: number[] = [];
-  private readonly lru = new LruList<H>();
+  private readonly free: FreeLists<H>;
   /** Live slots in `[0, inUseCount)`; the array never shrinks, so the hot path never reallocates it. */
   private readonly inUse: Slot<H>[] = [];
   private readonly quarantined = new Set<Slot<H>>();
@@ -48,8 +46,6 @@ export class BucketPool<H> {
 
   private inUseCount = 0;
   private inUseBytes = 0;
-  private freeCount = 0;
-  private freeBytes = 0;
   private pendingCount = 0;
   private pendingBytes = 0;
   private quarantinedBytes = 0;
@@ -64,6 +60,9 @@ export class BucketPool<H> {
   private resets = 0;
   private evictions = 0;
   private destroyedCount = 0;
+  private fenceErrors = 0;
+  /** The last error thrown while a fence settled (by `destroy` or `onFenceSettled`). */
+  lastFenceError: unknown = undefined;
 
   constructor(options: BucketPoolOptions<H>) {
     if (typeof options?.allocate !== "function" || typeof options.destroy !== "function") {
@@ -80,12 +79,13 @@ export class BucketPool<H> {
     this.destroyHandle = options.destroy;
     this.recycleHook = options.onRecycle;
     this.fenceSettledHook = options.onFenceSettled;
-    this.policy = options.policy ?? pow2;
+    this.policy = options.policy === undefined ? pow2 : checkSizePolicy(options.policy);
     this.maxFreeBytes = options.maxFreeBytes ?? Number.POSITIVE_INFINITY;
     this.maxBuffers = options.maxBuffers ?? DEFAULT_MAX_BUFFERS;
     this.maxHeldBytes = options.maxHeldBytes ?? Number.POSITIVE_INFINITY;
     this.reuseLargerRatio = options.reuseLargerRatio ?? 1;
     this.maxHeldRatio = options.maxHeldRatio ?? Number.POSITIVE_INFINITY;
+    this.free = new FreeLists<H>(this.reuseLargerRatio > 1);
   }
 
   /** Whether `slot` is leased under `generation` right now. */
@@ -98,27 +98,27 @@ export class BucketPool<H> {
    * the most recently freed one of its class, else a fresh allocation. The lease is
    * `(slot, slot.generation)` as returned.
    */
-  acquire(byteLength: number): Slot<H> {
+  acquire(byteLength: number, home = 0): Slot<H> {
     if (this.disposed) throw this.disposedError("acquire");
     checkByteLength(byteLength, "acquire");
-    return this.acquireChecked(byteLength);
+    return this.acquireChecked(byteLength, home);
   }
 
   /**
    * {@link acquire} for a caller that has already checked `byteLength` with `checkByteLength`
    * and that the pool is not disposed; saves the hot path a second check.
    */
-  acquireChecked(byteLength: number): Slot<H> {
+  acquireChecked(byteLength: number, home = 0): Slot<H> {
     const capacity = this.policy.bucketSize(byteLength);
-    const bucket = this.buckets.get(capacity);
-    let slot = bucket === undefined ? null : bucket.head;
-    if (slot === null && this.reuseLargerRatio > 1) slot = this.findLarger(capacity);
+    if (!(capacity >= byteLength)) throw badCapacity(this.policy, byteLength, capacity);
+    let slot = this.free.takeExact(home, capacity);
+    if (slot === null && this.reuseLargerRatio > 1) {
+      slot = this.free.takeLarger(home, capacity, this.reuseLargerRatio);
+    }
     if (slot !== null) {
-      this.takeFree(slot);
       this.hits++;
     } else {
-      if (this.maxHeldRatio !== Number.POSITIVE_INFINITY) this.trimForDemand(byteLength, capacity);
-      slot = this.allocateFresh(capacity);
+      slot = this.allocateFresh(byteLength, capacity, home);
       this.misses++;
     }
     slot.state = SlotState.InUse;
@@ -156,7 +156,7 @@ export class BucketPool<H> {
     slot.generation++;
     if (after === undefined) {
       this.fileFree(slot);
-      if (this.freeBytes > this.maxFreeBytes) this.evictDownTo(this.maxFreeBytes);
+      if (this.free.bytes > this.maxFreeBytes) this.evictDownTo(this.maxFreeBytes);
     } else {
       this.fence([slot], after);
     }
@@ -190,7 +190,7 @@ export class BucketPool<H> {
     this.inUseCount = 0;
     this.inUseBytes = 0;
     this.resets++;
-    if (this.freeBytes > this.maxFreeBytes) this.evictDownTo(this.maxFreeBytes);
+    if (this.free.bytes > this.maxFreeBytes) this.evictDownTo(this.maxFreeBytes);
   }
 
   /**
@@ -220,8 +220,7 @@ export class BucketPool<H> {
     }
     this.inUseCount = 0;
     this.inUse.length = 0;
-    this.buckets.clear();
-    this.capacities.length = 0;
+    this.free.clearLists();
     this.disposed = true;
   }
 
@@ -270,8 +269,8 @@ export class BucketPool<H> {
     return {
       inUseCount: this.inUseCount,
       inUseBytes: this.inUseBytes,
-      freeCount: this.freeCount,
-      freeBytes: this.freeBytes,
+      freeCount: this.free.count,
+      freeBytes: this.free.bytes,
       pendingCount: this.pendingCount,
       pendingBytes: this.pendingBytes,
       quarantinedCount: this.quarantined.size,
@@ -287,6 +286,7 @@ export class BucketPool<H> {
       resets: this.resets,
       evictions: this.evictions,
       destroyed: this.destroyedCount,
+      fenceErrors: this.fenceErrors,
     };
   }
 
@@ -297,10 +297,10 @@ export class BucketPool<H> {
     return this.inUseBytes;
   }
   get freeLength(): number {
-    return this.freeCount;
+    return this.free.count;
   }
   get freeByteLength(): number {
-    return this.freeBytes;
+    return this.free.bytes;
   }
   get heldByteLength(): number {
     return this.heldBytes;
@@ -312,22 +312,12 @@ export class BucketPool<H> {
   /** Calls `fn` for every slot the pool owns that is in use or free (not pending). */
   forEachSlot(fn: (slot: Slot<H>) => void): void {
     for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
-    for (let s = this.lru.oldest; s !== null; s = s.lruNext) fn(s);
-  }
-
-  private takeFree(slot: Slot<H>): void {
-    (slot.bucket as FreeBucket<H>).unlink(slot);
-    this.lru.unlink(slot);
-    this.freeCount--;
-    this.freeBytes -= slot.capacity;
+    for (let s = this.free.lru.oldest; s !== null; s = s.lruNext) fn(s);
   }
 
   private fileFree(slot: Slot<H>, recycle = true): void {
     slot.state = SlotState.Free;
-    (slot.bucket as FreeBucket<H>).push(slot);
-    this.lru.append(slot);
-    this.freeCount++;
-    this.freeBytes += slot.capacity;
+    this.free.file(slot);
     if (recycle && this.recycleHook !== undefined) this.recycleHook(slot.handle, slot.capacity);
   }
 
@@ -339,95 +329,70 @@ export class BucketPool<H> {
     this.inUseBytes -= slot.requested;
   }
 
-  private allocateFresh(capacity: number): Slot<H> {
-    const overCount = this.heldCount + 1 > this.maxBuffers;
-    const overBytes = this.heldBytes + capacity > this.maxHeldBytes;
-    if (overCount || overBytes) this.makeRoom(capacity, overCount, overBytes);
+  /**
+   * A fresh slot. Limits are checked first, so that `MEMORY_LIMIT` changes nothing; then free
+   * slots are evicted as the limits and `maxHeldRatio` require. An `allocate` that throws after
+   * evictions leaves the pool without those cached slots, and otherwise unchanged.
+   */
+  private allocateFresh(byteLength: number, capacity: number, home: number): Slot<H> {
+    if (!Number.isInteger(capacity) || capacity > MAX_BYTE_LENGTH) {
+      throw badCapacity(this.policy, byteLength, capacity);
+    }
+    this.checkLimits(capacity);
+    if (this.maxHeldRatio !== Number.POSITIVE_INFINITY) this.trimForDemand(byteLength, capacity);
+    while (
+      this.free.lru.oldest !== null &&
+      (this.heldCount + 1 > this.maxBuffers || this.heldBytes + capacity > this.maxHeldBytes)
+    ) {
+      this.evict(this.free.lru.oldest);
+    }
     const handle = this.allocateHandle(capacity);
     const slot = new Slot(handle, capacity);
-    slot.bucket = this.bucketFor(capacity);
+    slot.bucket = this.free.bucketFor(home, capacity);
     this.heldCount++;
     this.heldBytes += capacity;
     if (this.heldBytes > this.peakHeldBytes) this.peakHeldBytes = this.heldBytes;
     return slot;
   }
 
-  /** Evicts free slots to fit one more of `capacity`, or throws `MEMORY_LIMIT` changing nothing. */
-  private makeRoom(capacity: number, overCount: boolean, overBytes: boolean): void {
-    const fitsCount = this.heldCount - this.freeCount + 1 <= this.maxBuffers;
-    const fitsBytes = this.heldBytes - this.freeBytes + capacity <= this.maxHeldBytes;
-    if (!fitsCount || !fitsBytes) {
-      const what = !fitsCount
-        ? `${this.heldCount} buffers (maxBuffers ${this.maxBuffers})`
-        : `${this.heldBytes} bytes, cannot add ${capacity} (maxHeldBytes ${this.maxHeldBytes})`;
-      throw new MlxError(
-        "MEMORY_LIMIT",
-        `pool holds ${what} with ${this.inUseCount} in use and ${this.pendingCount} pending: ` +
-          "is reset() called once per step? A loop that allocates without reset or release grows without bound",
-        { value: !fitsCount ? this.heldCount : this.heldBytes + capacity },
-      );
-    }
-    while (
-      this.lru.oldest !== null &&
-      ((overCount && this.heldCount + 1 > this.maxBuffers) ||
-        (overBytes && this.heldBytes + capacity > this.maxHeldBytes))
-    ) {
-      this.evict(this.lru.oldest);
-    }
+  /** Throws `MEMORY_LIMIT` when even evicting every free slot leaves no room for `capacity`. */
+  private checkLimits(capacity: number): void {
+    const fitsCount = this.heldCount - this.free.count + 1 <= this.maxBuffers;
+    const fitsBytes = this.heldBytes - this.free.bytes + capacity <= this.maxHeldBytes;
+    if (fitsCount && fitsBytes) return;
+    const what = !fitsCount
+      ? `${this.heldCount} buffers (maxBuffers ${this.maxBuffers})`
+      : `${this.heldBytes} bytes, cannot add ${capacity} (maxHeldBytes ${this.maxHeldBytes})`;
+    throw new MlxError(
+      "MEMORY_LIMIT",
+      `pool holds ${what} with ${this.inUseCount} in use and ${this.pendingCount} pending: ` +
+        "is reset() called once per step? A loop that allocates without reset or release grows without bound",
+      { value: !fitsCount ? this.heldCount : this.heldBytes + capacity },
+    );
   }
 
-  private bucketFor(capacity: number): FreeBucket<H> {
-    let bucket = this.buckets.get(capacity);
-    if (bucket === undefined) {
-      bucket = new FreeBucket<H>(capacity);
-      this.buckets.set(capacity, bucket);
-      if (this.reuseLargerRatio > 1) {
-        const at = this.lowerBound(capacity);
-        this.capacities.splice(at, 0, capacity);
-      }
-    }
-    return bucket;
-  }
-
-  private lowerBound(capacity: number): number {
-    let lo = 0;
-    let hi = this.capacities.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.capacities[mid] as number) < capacity) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Smallest non-empty free list whose capacity is within `reuseLargerRatio` of `capacity`. */
-  private findLarger(capacity: number): Slot<H> | null {
-    const limit = capacity * this.reuseLargerRatio;
-    for (let i = this.lowerBound(capacity); i < this.capacities.length; i++) {
-      const c = this.capacities[i] as number;
-      if (c > limit) break;
-      const head = (this.buckets.get(c) as FreeBucket<H>).head;
-      if (head !== null) return head;
-    }
-    return null;
-  }
-
-  /** `maxHeldRatio`: evicts free slots, oldest first, so held stays within ratio x in-use peak. */
+  /**
+   * `maxHeldRatio`: evicts free slots, oldest first, so that held bytes stay within the ratio of
+   * the live peak. Only when eviction can reach that bound: otherwise it would empty the cache
+   * on every miss and gain nothing.
+   */
   private trimForDemand(byteLength: number, capacity: number): void {
     const demand = Math.max(this.peakInUseBytes, this.inUseBytes + byteLength);
     const limit = demand * this.maxHeldRatio;
-    while (this.heldBytes + capacity > limit && this.lru.oldest !== null)
-      this.evict(this.lru.oldest);
+    if (this.heldBytes - this.free.bytes + capacity > limit) return;
+    while (this.heldBytes + capacity > limit && this.free.lru.oldest !== null) {
+      this.evict(this.free.lru.oldest);
+    }
   }
 
   private evictDownTo(maxFree: number, countAsEviction = true): void {
-    while (this.freeBytes > maxFree && this.lru.oldest !== null) {
-      this.evict(this.lru.oldest, countAsEviction);
+    while (this.free.bytes > maxFree && this.free.lru.oldest !== null) {
+      this.evict(this.free.lru.oldest, countAsEviction);
     }
   }
 
   private evict(slot: Slot<H>, countAsEviction = true): void {
-    this.takeFree(slot);
+    this.free.unlink(slot);
     if (countAsEviction) this.evictions++;
     this.destroySlot(slot);
   }
@@ -459,23 +424,42 @@ export class BucketPool<H> {
     );
   }
 
+  /**
+   * Moves fenced slots on once their fence settled. It runs from a promise callback, where a
+   * throw would be an unhandled rejection (fatal in Node): errors are counted in `fenceErrors`
+   * and kept in `lastFenceError` instead.
+   */
   private settle(slots: Slot<H>[], completed: boolean): void {
     for (const slot of slots) {
       if (slot.state !== SlotState.Pending) continue;
       this.pendingCount--;
       this.pendingBytes -= slot.capacity;
-      if (this.disposed) {
-        this.destroySlot(slot);
-      } else if (completed) {
-        this.fileFree(slot);
-      } else {
-        slot.state = SlotState.Quarantined;
-        this.quarantined.add(slot);
-        this.quarantinedBytes += slot.capacity;
+      try {
+        if (this.disposed) {
+          this.destroySlot(slot);
+        } else if (completed) {
+          this.fileFree(slot);
+        } else {
+          slot.state = SlotState.Quarantined;
+          this.quarantined.add(slot);
+          this.quarantinedBytes += slot.capacity;
+        }
+      } catch (error) {
+        this.noteFenceError(error);
       }
     }
-    if (!this.disposed && this.freeBytes > this.maxFreeBytes) this.evictDownTo(this.maxFreeBytes);
-    this.fenceSettledHook?.();
+    try {
+      if (!this.disposed && this.free.bytes > this.maxFreeBytes)
+        this.evictDownTo(this.maxFreeBytes);
+      this.fenceSettledHook?.();
+    } catch (error) {
+      this.noteFenceError(error);
+    }
+  }
+
+  private noteFenceError(error: unknown): void {
+    this.fenceErrors++;
+    this.lastFenceError = error;
   }
 
   private disposedError(op: string): MlxError {
@@ -493,4 +477,12 @@ function checkFence(after: unknown): void {
       },
     );
   }
+}
+
+function badCapacity(policy: SizePolicy, byteLength: number, capacity: number): MlxError {
+  return new MlxError(
+    "INVALID_ARGUMENT",
+    `size policy ${policy.name} maps ${byteLength} bytes to ${describeValue(capacity)}: a capacity must be an integer no smaller than the request and no larger than 2^53`,
+    { value: capacity },
+  );
 }

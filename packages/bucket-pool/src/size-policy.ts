@@ -103,3 +103,20 @@ export function sizePolicyByName(name: string): SizePolicy {
     { value: name },
   );
 }
+
+/** Throws `INVALID_ARGUMENT` unless `policy` looks like a {@link SizePolicy}; returns it. */
+export function checkSizePolicy(policy: SizePolicy): SizePolicy {
+  if (
+    typeof policy !== "object" ||
+    policy === null ||
+    typeof policy.bucketSize !== "function" ||
+    typeof policy.name !== "string"
+  ) {
+    throw new MlxError(
+      "INVALID_ARGUMENT",
+      `a size policy needs a name and a bucketSize(n) function, got ${String(policy)}`,
+      { value: policy },
+    );
+  }
+  return policy;
+}

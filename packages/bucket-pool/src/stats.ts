@@ -31,4 +31,6 @@ export interface BucketPoolStats {
   evictions: number;
   /** Slots destroyed by `clear`, eviction or `dispose`. */
   destroyed: number;
+  /** Errors thrown while a fence settled (see `BucketPool.lastFenceError`). */
+  fenceErrors: number;
 }

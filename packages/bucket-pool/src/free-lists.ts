@@ -1,0 +1,112 @@
+import { FreeBucket, LruList, type Slot } from "./slot.js";
+
+/** The free lists of one home (a device, for the GPU pool): one per capacity. */
+interface Home<H> {
+  readonly buckets: Map<number, FreeBucket<H>>;
+  /** Capacities with a bucket, ascending; kept only when larger classes may serve a request. */
+  readonly capacities: number[];
+}
+
+/**
+ * Every free slot, filed by home and capacity (LIFO within a class), and in one
+ * least-recently-freed order across all of them for eviction. A slot is only ever reused in its
+ * own home: memory of one device never serves another.
+ */
+export class FreeLists<H> {
+  count = 0;
+  bytes = 0;
+  readonly lru = new LruList<H>();
+  private readonly homes = new Map<number, Home<H>>();
+  private readonly keepCapacities: boolean;
+  /** The home of the last lookup: a pool mostly serves one device, so this saves the Map. */
+  private lastHomeId = Number.NaN;
+  private lastHome: Home<H> | undefined = undefined;
+
+  constructor(keepCapacities: boolean) {
+    this.keepCapacities = keepCapacities;
+  }
+
+  /** The list a new slot of this class is filed in (made on first use). */
+  bucketFor(home: number, capacity: number): FreeBucket<H> {
+    const h = this.home(home, true) as Home<H>;
+    let bucket = h.buckets.get(capacity);
+    if (bucket === undefined) {
+      bucket = new FreeBucket<H>(capacity);
+      h.buckets.set(capacity, bucket);
+      if (this.keepCapacities) h.capacities.splice(lowerBound(h.capacities, capacity), 0, capacity);
+    }
+    return bucket;
+  }
+
+  /** The most recently freed slot of exactly this class, taken off the lists; O(1). */
+  takeExact(home: number, capacity: number): Slot<H> | null {
+    const h = home === this.lastHomeId ? this.lastHome : this.home(home, false);
+    const slot = h?.buckets.get(capacity)?.head ?? null;
+    if (slot !== null) this.unlink(slot);
+    return slot;
+  }
+
+  /** The free slot of the smallest class in (capacity, capacity x maxRatio], taken off the lists. */
+  takeLarger(home: number, capacity: number, maxRatio: number): Slot<H> | null {
+    const h = this.home(home, false);
+    if (h === undefined) return null;
+    const limit = capacity * maxRatio;
+    for (let i = lowerBound(h.capacities, capacity); i < h.capacities.length; i++) {
+      const c = h.capacities[i] as number;
+      if (c > limit) break;
+      const slot = (h.buckets.get(c) as FreeBucket<H>).head;
+      if (slot !== null) {
+        this.unlink(slot);
+        return slot;
+      }
+    }
+    return null;
+  }
+
+  /** Files a slot as the most recently freed of its class. */
+  file(slot: Slot<H>): void {
+    (slot.bucket as FreeBucket<H>).push(slot);
+    this.lru.append(slot);
+    this.count++;
+    this.bytes += slot.capacity;
+  }
+
+  /** Takes a free slot off every list. */
+  unlink(slot: Slot<H>): void {
+    (slot.bucket as FreeBucket<H>).unlink(slot);
+    this.lru.unlink(slot);
+    this.count--;
+    this.bytes -= slot.capacity;
+  }
+
+  /** Forgets every (empty) list; for a disposed pool. */
+  clearLists(): void {
+    this.homes.clear();
+    this.lastHomeId = Number.NaN;
+    this.lastHome = undefined;
+  }
+
+  private home(id: number, create: boolean): Home<H> | undefined {
+    let h = this.homes.get(id);
+    if (h === undefined && create) {
+      h = { buckets: new Map(), capacities: [] };
+      this.homes.set(id, h);
+    }
+    if (h !== undefined) {
+      this.lastHomeId = id;
+      this.lastHome = h;
+    }
+    return h;
+  }
+}
+
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
