@@ -19,7 +19,7 @@ describe("README", () => {
         (m[1] as string).trim(),
       );
       expect(lines).toHaveLength(promised.length);
-      lines.forEach((line, i) => expect(line).toBe(promised[i]));
+      expect(lines).toEqual(promised);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
