@@ -27,6 +27,11 @@ export class MlxBuffer {
   readonly slot: Slot<Allocation>;
   /** @internal The slot's generation when this lease began. */
   readonly generation: number;
+  /**
+   * Product of the shape's extents (1 for a scalar shape `[]`), fixed when the buffer was made:
+   * `shape` is the caller's array, and `typed()` must not follow later changes to it.
+   */
+  readonly elementCount: number;
 
   /** @internal Made by the device and the pool only. */
   constructor(
@@ -35,8 +40,10 @@ export class MlxBuffer {
     byteLength: number,
     dtype: DType,
     shape: readonly number[],
+    elementCount: number,
   ) {
     this.owner = owner;
+    this.elementCount = elementCount;
     this.slot = slot;
     this.generation = slot.generation;
     this.byteLength = byteLength;
@@ -47,13 +54,6 @@ export class MlxBuffer {
   /** Bytes of the underlying allocation: the bucket size for pooled buffers. */
   get capacity(): number {
     return this.slot.capacity;
-  }
-
-  /** Product of the shape's extents (1 for a scalar shape `[]`). */
-  get elementCount(): number {
-    let count = 1;
-    for (const extent of this.shape) count *= extent;
-    return count;
   }
 
   /** Contents address of the allocation: equal addresses are the same memory. Readable when stale. */

@@ -88,6 +88,8 @@ export class MlxDevice implements BufferOwner {
 
   readonly backend: BackendName;
   readonly name: string;
+  /** Unique among the devices opened by this process; pools keep each device's memory apart. */
+  readonly id: number;
   /** Whether this device registers its buffers in a residency set. */
   readonly residencySetsEnabled: boolean;
   /** Why residency is off, or `null` when it is on. */
@@ -109,6 +111,7 @@ export class MlxDevice implements BufferOwner {
 
   private constructor(native: NativeDevice, wantResidency: boolean) {
     this.native = native;
+    this.id = native.id;
     this.backend = native.backend;
     this.name = native.name;
     this.maxBufferLength = native.maxBufferLength;
@@ -144,10 +147,10 @@ export class MlxDevice implements BufferOwner {
   allocBuffer(byteLength: number, dtype: DType, shape: readonly number[]): MlxBuffer {
     this.checkUsable("allocBuffer");
     this.checkLength("allocBuffer", byteLength);
-    checkDtypeAndShape("allocBuffer", byteLength, dtype, shape);
+    const elementCount = checkDtypeAndShape("allocBuffer", byteLength, dtype, shape);
     const allocation = this.allocate(byteLength, true);
     const slot = new Slot(allocation, byteLength);
-    const buffer = new MlxBuffer(this, slot, byteLength, dtype, shape);
+    const buffer = new MlxBuffer(this, slot, byteLength, dtype, shape, elementCount);
     this.direct.add(buffer);
     return buffer;
   }
@@ -183,12 +186,15 @@ export class MlxDevice implements BufferOwner {
   dispose(): void {
     if (this.isDisposed) return;
     this.isDisposed = true;
-    // Residency first (one removeAll and commit), then the memory: never free a member.
-    this.residency?.dispose();
-    for (const buffer of this.direct) this.freeDirect(buffer);
-    this.direct.clear();
-    this.destroyReleased();
-    this.native.destroy();
+    try {
+      // Residency first (one removeAll and commit), then the memory: never free a member.
+      this.residency?.dispose();
+    } finally {
+      for (const buffer of this.direct) this.freeDirect(buffer);
+      this.direct.clear();
+      this.destroyReleased();
+      this.native.destroy();
+    }
   }
 
   [Symbol.dispose](): void {

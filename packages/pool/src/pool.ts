@@ -1,19 +1,16 @@
 import {
-  BucketPool,
   type CounterMark,
   describeValue,
   MlxError,
   type SizePolicy,
   type Slot,
-  sizePolicyByName,
 } from "@mlx/bucket-pool";
-import type { NativeBuffer } from "@mlx/metal-native";
-import { ResidencyBinding, type ResidencySet } from "@mlx/residency";
 import type { Allocation } from "./allocation.js";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
 import type { DType } from "./dtype.js";
 import type { FenceOptions, PoolOptions } from "./options.js";
+import { droppedPools, PoolCore } from "./pool-core.js";
 import type { PoolStats } from "./stats.js";
 import { checkDtypeAndShape } from "./validate.js";
 
@@ -29,70 +26,44 @@ export type AllocRequest = readonly [number, DType, readonly number[]];
  * no native call unless a cache limit frees memory.
  */
 export class MlxBufferPool implements BufferOwner {
-  private readonly buckets: BucketPool<Allocation>;
-  private readonly residency = new ResidencyBinding<ResidencySet<NativeBuffer>>();
-  private readonly poisonByte: number | undefined;
-  /** Added by `registerExisting` (not already members): removed again on dispose. */
-  private readonly existing = new Map<bigint, { device: MlxDevice; native: NativeBuffer }>();
-  /** Device admitted last: repeated allocations on it skip the admission checks. */
-  private lastDevice: MlxDevice | null = null;
-  /** Device a fresh allocation goes to (set before each acquire). */
-  private allocDevice: MlxDevice | null = null;
-  /** True while `allocBatch` defers the residency commit to its end. */
-  private batching = false;
-  private disposed = false;
+  private readonly core: PoolCore;
+  /** Device admitted last: allocations on it skip the admission checks. */
+  private lastDevice: unknown = NO_DEVICE;
 
   constructor(options: PoolOptions = {}) {
     if (typeof options !== "object" || options === null) {
       throw new MlxError(
         "INVALID_ARGUMENT",
         `MlxBufferPool: options must be an object, got ${describeValue(options)}`,
-        {
-          value: options,
-        },
+        { value: options },
       );
     }
-    const policy: SizePolicy | undefined =
-      typeof options.policy === "string" ? sizePolicyByName(options.policy) : options.policy;
-    this.poisonByte = poisonByteOf(options.poison ?? process.env.MLX_POOL_POISON === "1");
-    const poisonByte = this.poisonByte;
-    this.buckets = new BucketPool<Allocation>({
-      allocate: (capacity) => this.allocateFresh(capacity),
-      destroy: (allocation) => allocation.device.release(allocation),
-      onRecycle:
-        poisonByte === undefined
-          ? undefined
-          : (allocation) => {
-              if (allocation.contents !== null)
-                new Uint8Array(allocation.contents).fill(poisonByte);
-            },
-      onFenceSettled: () => this.commitResidency(),
-      policy,
-      maxFreeBytes: options.maxFreeBytes,
-      maxBuffers: options.maxBuffers,
-      maxHeldBytes: options.maxHeldBytes,
-      reuseLargerRatio: options.reuseLargerRatio,
-      maxHeldRatio: options.maxHeldRatio,
-    });
+    this.core = new PoolCore(options);
+    droppedPools.register(this, this.core, this.core);
   }
 
   /** The size policy in use. */
   get policy(): SizePolicy {
-    return this.buckets.policy;
+    return this.core.buckets.policy;
   }
 
   /**
-   * A buffer of `byteLength` bytes: the most recently freed one of its size class, else a fresh
-   * zero-filled allocation at the class size, registered with one residency commit.
+   * A buffer of `byteLength` bytes: the most recently freed one of its size class on this
+   * device, else a fresh zero-filled allocation at the class size, registered with one residency
+   * commit. Everything is checked before anything changes.
    */
   alloc(device: MlxDevice, byteLength: number, dtype: DType, shape: readonly number[]): MlxBuffer {
-    if (this.disposed) throw disposedError("alloc");
-    if (device !== this.lastDevice || device.disposed) this.admit(device, "alloc");
+    const core = this.core;
+    if (core.disposed) throw disposedError("alloc");
+    const admitted = device === this.lastDevice;
+    if (!admitted) checkDevice(device, "alloc");
+    device.checkUsable("alloc");
     device.checkLength("alloc", byteLength);
-    checkDtypeAndShape("alloc", byteLength, dtype, shape);
-    this.allocDevice = device;
-    const slot = this.buckets.acquireChecked(byteLength);
-    return new MlxBuffer(this, slot, byteLength, dtype, shape);
+    const elementCount = checkDtypeAndShape("alloc", byteLength, dtype, shape);
+    if (!admitted) this.admit(device);
+    core.allocDevice = device;
+    const slot = core.buckets.acquireChecked(byteLength, device.id);
+    return new MlxBuffer(this, slot, byteLength, dtype, shape, elementCount);
   }
 
   /**
@@ -100,8 +71,10 @@ export class MlxBufferPool implements BufferOwner {
    * Every request is checked first; a failure midway undoes the whole batch.
    */
   allocBatch(device: MlxDevice, requests: Iterable<AllocRequest>): MlxBuffer[] {
-    if (this.disposed) throw disposedError("allocBatch");
-    this.admit(device, "allocBatch");
+    const core = this.core;
+    if (core.disposed) throw disposedError("allocBatch");
+    checkDevice(device, "allocBatch");
+    device.checkUsable("allocBatch");
     if (
       requests == null ||
       typeof (requests as Iterable<AllocRequest>)[Symbol.iterator] !== "function"
@@ -109,13 +82,11 @@ export class MlxBufferPool implements BufferOwner {
       throw new MlxError(
         "INVALID_ARGUMENT",
         `allocBatch: requests must be iterable, got ${describeValue(requests)}`,
-        {
-          value: requests,
-        },
+        { value: requests },
       );
     }
     const list = Array.from(requests);
-    list.forEach((request, i) => {
+    const counts = list.map((request, i) => {
       if (!Array.isArray(request) || request.length !== 3) {
         throw new MlxError(
           "INVALID_ARGUMENT",
@@ -124,28 +95,38 @@ export class MlxBufferPool implements BufferOwner {
         );
       }
       device.checkLength(`allocBatch request ${i}`, request[0]);
-      checkDtypeAndShape(`allocBatch request ${i}`, request[0], request[1], request[2]);
+      return checkDtypeAndShape(`allocBatch request ${i}`, request[0], request[1], request[2]);
     });
+    this.admit(device);
     if (list.length === 0) return [];
-    const mark: CounterMark = this.buckets.markCounters();
+    const mark: CounterMark = core.buckets.markCounters();
     const slots: Slot<Allocation>[] = [];
-    this.allocDevice = device;
-    this.batching = true;
+    core.allocDevice = device;
+    core.batching = true;
     try {
-      for (const [byteLength] of list) slots.push(this.buckets.acquire(byteLength));
-      this.commitResidency();
+      for (const [byteLength] of list)
+        slots.push(core.buckets.acquireChecked(byteLength, device.id));
+      core.commitResidency();
     } catch (error) {
       for (let i = slots.length - 1; i >= 0; i--)
-        this.buckets.undoAcquire(slots[i] as Slot<Allocation>);
-      this.buckets.restoreCounters(mark);
-      this.commitResidency();
+        core.buckets.undoAcquire(slots[i] as Slot<Allocation>);
+      core.buckets.restoreCounters(mark);
+      core.commitResidency();
       throw error;
     } finally {
-      this.batching = false;
+      core.batching = false;
     }
-    return list.map(([byteLength, dtype, shape], i) => {
-      return new MlxBuffer(this, slots[i] as Slot<Allocation>, byteLength, dtype, shape);
-    });
+    return list.map(
+      ([byteLength, dtype, shape], i) =>
+        new MlxBuffer(
+          this,
+          slots[i] as Slot<Allocation>,
+          byteLength,
+          dtype,
+          shape,
+          counts[i] as number,
+        ),
+    );
   }
 
   /**
@@ -153,10 +134,18 @@ export class MlxBufferPool implements BufferOwner {
    * `after` settles. A second release, a stale or foreign buffer is an error that changes nothing.
    */
   release(buffer: MlxBuffer, options?: FenceOptions): void {
-    if (this.disposed) throw disposedError("release");
-    this.checkOwnBuffer(buffer, "release");
-    this.buckets.release(buffer.slot, buffer.generation, fenceOf(options));
-    this.commitResidency();
+    const core = this.core;
+    if (core.disposed) throw disposedError("release");
+    checkBuffer(buffer, "release");
+    if (buffer.owner !== this) {
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `release: the buffer (address 0x${buffer.address.toString(16)}) belongs to another pool or was allocated by a device directly`,
+        { value: buffer.address },
+      );
+    }
+    core.buckets.release(buffer.slot, buffer.generation, fenceOf(options));
+    core.commitResidency();
   }
 
   /**
@@ -164,27 +153,22 @@ export class MlxBufferPool implements BufferOwner {
    * join the free lists only when `after` settles. O(in-use), no native call.
    */
   reset(options?: FenceOptions): void {
-    if (this.disposed) throw disposedError("reset");
-    this.buckets.reset(fenceOf(options));
-    this.commitResidency();
+    const core = this.core;
+    if (core.disposed) throw disposedError("reset");
+    core.buckets.reset(fenceOf(options));
+    core.commitResidency();
   }
 
   /**
-   * Registers an exact-size buffer (weights, say) with the residency set only: it is never
-   * recycled. Idempotent by address; a no-op when the device has no residency set.
+   * Registers an exact-size buffer from `device.allocBuffer` (weights, say) with the residency
+   * set this pool uses: never recycled, idempotent by address, a no-op without residency. It
+   * also binds the pool to the device's set, so a device with another set is refused after it.
    */
   registerExisting(device: MlxDevice, buffer: MlxBuffer): void {
-    if (this.disposed) throw disposedError("registerExisting");
-    this.admit(device, "registerExisting");
-    if (!(buffer instanceof MlxBuffer)) {
-      throw new MlxError(
-        "INVALID_ARGUMENT",
-        `registerExisting: not an MlxBuffer: ${describeValue(buffer)}`,
-        {
-          value: buffer,
-        },
-      );
-    }
+    if (this.core.disposed) throw disposedError("registerExisting");
+    checkDevice(device, "registerExisting");
+    device.checkUsable("registerExisting");
+    checkBuffer(buffer, "registerExisting");
     if (buffer.stale) {
       throw new MlxError(
         "STALE_BUFFER",
@@ -192,6 +176,13 @@ export class MlxBufferPool implements BufferOwner {
         {
           value: buffer.address,
         },
+      );
+    }
+    if (buffer.owner !== buffer.slot.handle.device) {
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        "registerExisting: takes exact-size buffers from device.allocBuffer, not pooled ones (a pool recycles its buffers at reset)",
+        { value: buffer.address },
       );
     }
     const allocation = buffer.slot.handle;
@@ -202,59 +193,54 @@ export class MlxBufferPool implements BufferOwner {
         { value: buffer.address },
       );
     }
+    this.admit(device);
     const set = device.residency;
-    if (set === undefined || this.existing.has(allocation.address)) return;
-    if (set.register(allocation.native, allocation.address)) {
-      this.existing.set(allocation.address, { device, native: allocation.native });
-    }
+    if (set === undefined || allocation.registered) return;
+    allocation.registered = set.register(allocation.native, allocation.address);
   }
 
   /** Free buffers waiting for reuse. */
   freeCount(): number {
-    return this.buckets.freeLength;
+    return this.core.buckets.freeLength;
   }
 
   /** Bytes (capacities) of the free buffers. */
   freeBytes(): number {
-    return this.buckets.freeByteLength;
+    return this.core.buckets.freeByteLength;
   }
 
   /** Buffers handed out and not yet released or reset. */
   inUseCount(): number {
-    return this.buckets.inUseLength;
+    return this.core.buckets.inUseLength;
   }
 
   /** Frees every free buffer now and removes it from the residency set with one commit. */
   clear(): void {
-    if (this.disposed) throw disposedError("clear");
-    this.buckets.clear();
-    this.commitResidency();
+    const core = this.core;
+    if (core.disposed) throw disposedError("clear");
+    core.buckets.clear();
+    core.commitResidency();
   }
 
   stats(): PoolStats {
+    const core = this.core;
     return {
-      ...this.buckets.stats(),
-      policy: this.buckets.policy.name,
-      residencyCommits: this.residencyCommits,
-      registeredExisting: this.existing.size,
+      ...core.buckets.stats(),
+      policy: core.buckets.policy.name,
+      residencyCommits: core.residencyCommits,
     };
   }
 
   /**
-   * Frees every buffer the pool allocated (handles become stale) and removes everything it
-   * registered, with one commit. Buffers given to `registerExisting` stay allocated. Idempotent.
+   * Frees every buffer the pool allocated (handles become stale) and removes them from the
+   * residency set with one commit. Buffers given to `registerExisting` stay with their device.
+   * Idempotent.
    */
   dispose(): void {
-    if (this.disposed) return;
-    this.buckets.dispose();
-    for (const { device, native } of this.existing.values()) {
-      if (!device.disposed) device.residency?.stageRemove(native);
-    }
-    this.existing.clear();
-    this.commitResidency();
-    this.disposed = true;
-    this.lastDevice = null;
-    this.allocDevice = null;
+    if (this.core.disposed) return;
+    droppedPools.unregister(this.core);
+    this.lastDevice = NO_DEVICE;
+    this.core.dispose();
   }
 
   [Symbol.dispose](): void {
@@ -266,54 +252,29 @@ export class MlxBufferPool implements BufferOwner {
     this.release(buffer);
   }
 
-  private residencyCommits = 0;
-
-  private admit(device: MlxDevice, where: string): void {
-    if (!(device instanceof MlxDevice)) {
-      throw new MlxError(
-        "INVALID_ARGUMENT",
-        `${where}: not an MlxDevice: ${describeValue(device)}`,
-        {
-          value: device,
-        },
-      );
-    }
-    device.checkUsable(where);
-    this.residency.bind(device.residency);
+  /** Binds the pool to the device's residency set (the seed's mixing rule) and remembers it. */
+  private admit(device: MlxDevice): void {
+    this.core.residency.bind(device.residency);
     this.lastDevice = device;
   }
+}
 
-  private allocateFresh(capacity: number): Allocation {
-    const device = this.allocDevice as MlxDevice;
-    const before = device.residency?.commitCount ?? 0;
-    const allocation = device.allocate(capacity, !this.batching);
-    this.residencyCommits += (device.residency?.commitCount ?? 0) - before;
-    return allocation;
+/** `lastDevice` before any device: unequal to every argument, `null` and `undefined` included. */
+const NO_DEVICE: unique symbol = Symbol("no device");
+
+function checkDevice(device: MlxDevice, where: string): void {
+  if (!(device instanceof MlxDevice)) {
+    throw new MlxError("INVALID_ARGUMENT", `${where}: not an MlxDevice: ${describeValue(device)}`, {
+      value: device,
+    });
   }
+}
 
-  /** Commits what this pool staged (one commit at most) and frees what that removal allowed. */
-  private commitResidency(): void {
-    const set = this.residency.set;
-    if (set !== undefined && (set.owner as MlxDevice).flushResidency()) this.residencyCommits++;
-  }
-
-  private checkOwnBuffer(buffer: MlxBuffer, where: string): void {
-    if (!(buffer instanceof MlxBuffer)) {
-      throw new MlxError(
-        "INVALID_ARGUMENT",
-        `${where}: not an MlxBuffer: ${describeValue(buffer)}`,
-        {
-          value: buffer,
-        },
-      );
-    }
-    if (buffer.owner !== this) {
-      throw new MlxError(
-        "INVALID_ARGUMENT",
-        `${where}: the buffer (address 0x${buffer.address.toString(16)}) belongs to another pool or was allocated by a device directly`,
-        { value: buffer.address },
-      );
-    }
+function checkBuffer(buffer: MlxBuffer, where: string): void {
+  if (!(buffer instanceof MlxBuffer)) {
+    throw new MlxError("INVALID_ARGUMENT", `${where}: not an MlxBuffer: ${describeValue(buffer)}`, {
+      value: buffer,
+    });
   }
 }
 
@@ -327,23 +288,8 @@ function fenceOf(options: FenceOptions | undefined): PromiseLike<unknown> | unde
     throw new MlxError(
       "INVALID_ARGUMENT",
       `options must be an object, got ${describeValue(options)}`,
-      {
-        value: options,
-      },
+      { value: options },
     );
   }
   return options.after;
-}
-
-function poisonByteOf(poison: boolean | number): number | undefined {
-  if (poison === false) return undefined;
-  if (poison === true) return 0xa5;
-  if (Number.isInteger(poison) && poison >= 0 && poison <= 255) return poison;
-  throw new MlxError(
-    "INVALID_ARGUMENT",
-    `poison must be a boolean or a byte, got ${describeValue(poison)}`,
-    {
-      value: poison,
-    },
-  );
 }

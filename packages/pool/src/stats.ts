@@ -6,6 +6,4 @@ export interface PoolStats extends BucketPoolStats {
   policy: string;
   /** Commits of the residency set made for this pool's buffers (0 without residency). */
   residencyCommits: number;
-  /** Buffers added by `registerExisting` and still registered. */
-  registeredExisting: number;
 }
