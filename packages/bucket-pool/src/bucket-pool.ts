@@ -85,7 +85,11 @@ export class BucketPool<H> {
     this.maxHeldBytes = options.maxHeldBytes ?? Number.POSITIVE_INFINITY;
     this.reuseLargerRatio = options.reuseLargerRatio ?? 1;
     this.maxHeldRatio = options.maxHeldRatio ?? Number.POSITIVE_INFINITY;
-    this.free = new FreeLists<H>(this.reuseLargerRatio > 1);
+    const cacheLimited =
+      this.maxFreeBytes !== Number.POSITIVE_INFINITY ||
+      this.maxHeldBytes !== Number.POSITIVE_INFINITY ||
+      this.maxHeldRatio !== Number.POSITIVE_INFINITY;
+    this.free = new FreeLists<H>(this.reuseLargerRatio > 1, cacheLimited);
   }
 
   /** Whether `slot` is leased under `generation` right now. */
@@ -112,15 +116,9 @@ export class BucketPool<H> {
     const capacity = this.policy.bucketSize(byteLength);
     if (!(capacity >= byteLength)) throw badCapacity(this.policy, byteLength, capacity);
     let slot = this.free.takeExact(home, capacity);
-    if (slot === null && this.reuseLargerRatio > 1) {
-      slot = this.free.takeLarger(home, capacity, this.reuseLargerRatio);
-    }
-    if (slot !== null) {
-      this.hits++;
-    } else {
-      slot = this.allocateFresh(byteLength, capacity, home);
-      this.misses++;
-    }
+    // The hit stays small enough to inline into callers; everything else is in acquireMiss.
+    if (slot === null) slot = this.acquireMiss(byteLength, capacity, home);
+    else this.hits++;
     slot.state = SlotState.InUse;
     slot.requested = byteLength;
     slot.leaseCount++;
@@ -129,6 +127,20 @@ export class BucketPool<H> {
     this.inUseBytes += byteLength;
     if (this.inUseCount > this.peakInUseCount) this.peakInUseCount = this.inUseCount;
     if (this.inUseBytes > this.peakInUseBytes) this.peakInUseBytes = this.inUseBytes;
+    return slot;
+  }
+
+  /** No free slot of the exact class: a larger one within `reuseLargerRatio`, else a fresh one. */
+  private acquireMiss(byteLength: number, capacity: number, home: number): Slot<H> {
+    if (this.reuseLargerRatio > 1) {
+      const larger = this.free.takeLarger(home, capacity, this.reuseLargerRatio);
+      if (larger !== null) {
+        this.hits++;
+        return larger;
+      }
+    }
+    const slot = this.allocateFresh(byteLength, capacity, home);
+    this.misses++;
     return slot;
   }
 
@@ -312,7 +324,7 @@ export class BucketPool<H> {
   /** Calls `fn` for every slot the pool owns that is in use or free (not pending). */
   forEachSlot(fn: (slot: Slot<H>) => void): void {
     for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
-    for (let s = this.free.lru.oldest; s !== null; s = s.lruNext) fn(s);
+    this.free.forEach(fn);
   }
 
   private fileFree(slot: Slot<H>, recycle = true): void {
@@ -340,11 +352,13 @@ export class BucketPool<H> {
     }
     this.checkLimits(capacity);
     if (this.maxHeldRatio !== Number.POSITIVE_INFINITY) this.trimForDemand(byteLength, capacity);
-    while (
-      this.free.lru.oldest !== null &&
-      (this.heldCount + 1 > this.maxBuffers || this.heldBytes + capacity > this.maxHeldBytes)
+    for (
+      let s = this.free.evictable;
+      s !== null &&
+      (this.heldCount + 1 > this.maxBuffers || this.heldBytes + capacity > this.maxHeldBytes);
+      s = this.free.evictable
     ) {
-      this.evict(this.free.lru.oldest);
+      this.evict(s);
     }
     const handle = this.allocateHandle(capacity);
     const slot = new Slot(handle, capacity);
@@ -380,14 +394,22 @@ export class BucketPool<H> {
     const demand = Math.max(this.peakInUseBytes, this.inUseBytes + byteLength);
     const limit = demand * this.maxHeldRatio;
     if (this.heldBytes - this.free.bytes + capacity > limit) return;
-    while (this.heldBytes + capacity > limit && this.free.lru.oldest !== null) {
-      this.evict(this.free.lru.oldest);
+    for (
+      let s = this.free.evictable;
+      s !== null && this.heldBytes + capacity > limit;
+      s = this.free.evictable
+    ) {
+      this.evict(s);
     }
   }
 
   private evictDownTo(maxFree: number, countAsEviction = true): void {
-    while (this.free.bytes > maxFree && this.free.lru.oldest !== null) {
-      this.evict(this.free.lru.oldest, countAsEviction);
+    for (
+      let s = this.free.evictable;
+      s !== null && this.free.bytes > maxFree;
+      s = this.free.evictable
+    ) {
+      this.evict(s, countAsEviction);
     }
   }
 

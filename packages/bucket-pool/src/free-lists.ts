@@ -8,22 +8,46 @@ interface Home<H> {
 }
 
 /**
- * Every free slot, filed by home and capacity (LIFO within a class), and in one
- * least-recently-freed order across all of them for eviction. A slot is only ever reused in its
- * own home: memory of one device never serves another.
+ * Every free slot, filed by home and capacity (LIFO within a class), and, when a cache limit
+ * needs it, in one least-recently-freed order across all of them for eviction. A slot is only
+ * ever reused in its own home: memory of one device never serves another.
  */
 export class FreeLists<H> {
   count = 0;
   bytes = 0;
-  readonly lru = new LruList<H>();
+  private readonly lru = new LruList<H>();
+  /** Without a cache limit nobody needs the order, and the hot path skips keeping it. */
+  private readonly keepLru: boolean;
   private readonly homes = new Map<number, Home<H>>();
   private readonly keepCapacities: boolean;
   /** The home of the last lookup: a pool mostly serves one device, so this saves the Map. */
   private lastHomeId = Number.NaN;
   private lastHome: Home<H> | undefined = undefined;
 
-  constructor(keepCapacities: boolean) {
+  constructor(keepCapacities: boolean, keepLru: boolean) {
     this.keepCapacities = keepCapacities;
+    this.keepLru = keepLru;
+  }
+
+  /**
+   * The slot to evict first: the least recently freed one when the order is kept, else any free
+   * slot (the head of the first non-empty list). Null when nothing is free.
+   */
+  get evictable(): Slot<H> | null {
+    if (this.keepLru || this.count === 0) return this.lru.oldest;
+    for (const home of this.homes.values()) {
+      for (const bucket of home.buckets.values()) if (bucket.head !== null) return bucket.head;
+    }
+    return null;
+  }
+
+  /** Calls `fn` for every free slot. */
+  forEach(fn: (slot: Slot<H>) => void): void {
+    for (const home of this.homes.values()) {
+      for (const bucket of home.buckets.values()) {
+        for (let s = bucket.head; s !== null; s = s.bucketNext) fn(s);
+      }
+    }
   }
 
   /** The list a new slot of this class is filed in (made on first use). */
@@ -41,8 +65,13 @@ export class FreeLists<H> {
   /** The most recently freed slot of exactly this class, taken off the lists; O(1). */
   takeExact(home: number, capacity: number): Slot<H> | null {
     const h = home === this.lastHomeId ? this.lastHome : this.home(home, false);
-    const slot = h?.buckets.get(capacity)?.head ?? null;
-    if (slot !== null) this.unlink(slot);
+    const bucket = h?.buckets.get(capacity);
+    if (bucket === undefined || bucket.head === null) return null;
+    // Kept small and free of calls that do not inline: this is the pool hit.
+    const slot = bucket.pop();
+    if (this.keepLru) this.lru.unlink(slot);
+    this.count--;
+    this.bytes -= slot.capacity;
     return slot;
   }
 
@@ -66,7 +95,7 @@ export class FreeLists<H> {
   /** Files a slot as the most recently freed of its class. */
   file(slot: Slot<H>): void {
     (slot.bucket as FreeBucket<H>).push(slot);
-    this.lru.append(slot);
+    if (this.keepLru) this.lru.append(slot);
     this.count++;
     this.bytes += slot.capacity;
   }
@@ -74,7 +103,7 @@ export class FreeLists<H> {
   /** Takes a free slot off every list. */
   unlink(slot: Slot<H>): void {
     (slot.bucket as FreeBucket<H>).unlink(slot);
-    this.lru.unlink(slot);
+    if (this.keepLru) this.lru.unlink(slot);
     this.count--;
     this.bytes -= slot.capacity;
   }

@@ -56,6 +56,17 @@ export class FreeBucket<H> {
     this.count++;
   }
 
+  /** Takes the most recently pushed slot off the list; the caller checked `head` is not null. */
+  pop(): Slot<H> {
+    const slot = this.head as Slot<H>;
+    const next = slot.bucketNext;
+    this.head = next;
+    if (next !== null) next.bucketPrev = null;
+    slot.bucketNext = null;
+    this.count--;
+    return slot;
+  }
+
   unlink(slot: Slot<H>): void {
     if (slot.bucketPrev !== null) slot.bucketPrev.bucketNext = slot.bucketNext;
     else this.head = slot.bucketNext;

@@ -3,7 +3,8 @@ import { DType } from "./dtype.js";
 
 /**
  * Checks `dtype` and `shape` against `byteLength` without allocating: the product of the extents
- * times the element size must fit. Returns the element count.
+ * times the element size must fit. Returns the element count. The error paths live in separate
+ * functions so that this one stays small enough to inline into `alloc`.
  */
 export function checkDtypeAndShape(
   where: string,
@@ -11,38 +12,50 @@ export function checkDtypeAndShape(
   dtype: DType,
   shape: readonly number[],
 ): number {
-  if (!(dtype instanceof DType)) {
-    throw new MlxError("INVALID_ARGUMENT", `${where}: unknown dtype ${describeValue(dtype)}`, {
-      value: dtype,
-    });
-  }
-  if (!Array.isArray(shape)) {
-    throw new MlxError(
-      "INVALID_ARGUMENT",
-      `${where}: shape must be an array, got ${describeValue(shape)}`,
-      {
-        value: shape,
-      },
-    );
-  }
+  if (!(dtype instanceof DType) || !Array.isArray(shape))
+    throw badDtypeOrShape(where, dtype, shape);
   let count = 1;
   for (let i = 0; i < shape.length; i++) {
     const extent = shape[i] as number;
-    if (!(extent >= 0 && Number.isSafeInteger(extent))) {
-      throw new MlxError(
-        "INVALID_ARGUMENT",
-        `${where}: shape extent ${i} must be a non-negative integer, got ${describeValue(extent)} in ${describeValue(shape)}`,
-        { value: shape },
-      );
-    }
+    if (!(extent >= 0 && Number.isSafeInteger(extent))) throw badExtent(where, shape, i);
     count *= extent;
   }
-  if (count * dtype.size > byteLength) {
-    throw new MlxError(
-      "INVALID_ARGUMENT",
-      `${where}: shape ${describeValue(shape)} of ${dtype.name} needs ${count * dtype.size} bytes, more than byteLength ${byteLength}`,
-      { value: shape },
-    );
-  }
+  if (count * dtype.size > byteLength) throw tooLarge(where, byteLength, dtype, shape, count);
   return count;
+}
+
+function badDtypeOrShape(where: string, dtype: unknown, shape: unknown): MlxError {
+  return dtype instanceof DType
+    ? new MlxError(
+        "INVALID_ARGUMENT",
+        `${where}: shape must be an array, got ${describeValue(shape)}`,
+        {
+          value: shape,
+        },
+      )
+    : new MlxError("INVALID_ARGUMENT", `${where}: unknown dtype ${describeValue(dtype)}`, {
+        value: dtype,
+      });
+}
+
+function badExtent(where: string, shape: readonly number[], i: number): MlxError {
+  return new MlxError(
+    "INVALID_ARGUMENT",
+    `${where}: shape extent ${i} must be a non-negative integer, got ${describeValue(shape[i])} in ${describeValue(shape)}`,
+    { value: shape },
+  );
+}
+
+function tooLarge(
+  where: string,
+  byteLength: number,
+  dtype: DType,
+  shape: readonly number[],
+  count: number,
+): MlxError {
+  return new MlxError(
+    "INVALID_ARGUMENT",
+    `${where}: shape ${describeValue(shape)} of ${dtype.name} needs ${count * dtype.size} bytes, more than byteLength ${byteLength}`,
+    { value: shape },
+  );
 }
