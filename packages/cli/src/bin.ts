@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError, Option } from "commander";
+import { BACKEND_CHOICES } from "@mlx/pool";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { formatBench, runBench } from "./commands/bench.js";
 import { DEFAULT_DEMO_TOKENS, formatDemo, runDemo } from "./commands/demo.js";
 import { collectInfo, formatInfo } from "./commands/info.js";
@@ -8,7 +9,7 @@ import { processIO, UsageError } from "./io.js";
 import { PRESET_NAMES } from "./presets.js";
 
 const io = processIO;
-const BACKENDS = ["auto", "host", "metal", "cuda"];
+const BACKENDS: string[] = [...BACKEND_CHOICES];
 
 function integer(min: number) {
   return (value: string): number => {
@@ -41,7 +42,9 @@ function guarded<A extends unknown[]>(
 
 const program = new Command("mlx-pool")
   .description("Demo, benchmark and trace replay for the @mlx buffer pool")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Bad usage (unknown option, bad choice or number) exits 2, as a malformed trace does.
+  .exitOverride();
 
 program
   .command("demo")
@@ -130,4 +133,10 @@ program
     ),
   );
 
-program.parse();
+try {
+  program.parse();
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  // Commander already printed the message; help and version exit 0.
+  process.exitCode = error.exitCode === 0 ? 0 : 2;
+}

@@ -11,6 +11,11 @@ const wrap = (steps: unknown) => JSON.stringify({ format: "mlx-pool-trace/1", st
 /** Each case: trace text and the single stderr line `mlx-pool replay` must print. */
 const CASES: [string, string, RegExp][] = [
   [
+    "a size above the device's maximum buffer length",
+    wrap([[["a", 0, 8]], [["a", 1, 2 ** 52]]]),
+    /^mlx-pool replay: step 1, op 0: size 4503599627370496 is above the host device's maximum buffer length \d+$/,
+  ],
+  [
     "unknown op",
     wrap([
       [["a", 0, 8]],
@@ -168,5 +173,25 @@ describe("malformed traces", () => {
   it("ids may be reused once their buffer is gone", () => {
     const trace = parseTrace(wrap([[["a", 1, 8], ["f", 1], ["a", 1, 16], ["r"], ["a", 1, 32]]]));
     expect(trace.steps[0]).toHaveLength(5);
+  });
+});
+
+describe("bad usage", () => {
+  it.each([
+    [["replay", "trace.json", "--preset", "bogus"], /--preset/],
+    [["replay", "trace.json", "--warmup-steps", "-1"], /--warmup-steps/],
+    [["demo", "--tokens", "0"], /--tokens/],
+    [["info", "--backend", "vulkan"], /--backend/],
+    [["nosuchcommand"], /unknown command/],
+  ])("%j exits 2 with a message naming the problem", (args, pattern) => {
+    const { code, stderr } = runCli(args as string[]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(pattern);
+  });
+
+  it("--help exits 0", () => {
+    const { code, stdout } = runCli(["--help"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Usage: mlx-pool/);
   });
 });

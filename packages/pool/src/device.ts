@@ -21,7 +21,9 @@ export interface DeviceOptions {
   residency?: boolean;
 }
 
-const BACKENDS: readonly string[] = ["auto", "metal", "host", "cuda"];
+/** What `MlxDevice.open({ backend })` accepts. */
+export const BACKEND_CHOICES = ["auto", "metal", "host", "cuda"] as const;
+const BACKENDS: readonly string[] = BACKEND_CHOICES;
 
 function chooseBackend(requested: string): BackendName {
   if (requested !== "auto") return requested as BackendName;

@@ -8,9 +8,16 @@ export {
   type SizePolicy,
   sizePolicyByName,
 } from "@mlx/bucket-pool";
+export {
+  type BackendName,
+  type BackendStatus,
+  backendStatus,
+  nativeAddonPath,
+  nativeAddonSource,
+} from "@mlx/metal-native";
 export { type ResidencyEvent, resetResidencyEnvCache } from "@mlx/residency";
 export { type BufferOwner, type ElementArray, MlxBuffer } from "./buffer.js";
-export { type DeviceOptions, MlxDevice } from "./device.js";
+export { BACKEND_CHOICES, type DeviceOptions, MlxDevice } from "./device.js";
 export { DType, type ElementArrayConstructor } from "./dtype.js";
 export type { FenceOptions, PoolOptions } from "./options.js";
 export { type AllocRequest, MlxBufferPool } from "./pool.js";

@@ -1,5 +1,4 @@
-import { backendStatus } from "@mlx/metal-native";
-import { DType, type MlxBuffer, MlxBufferPool, MlxDevice } from "@mlx/pool";
+import { backendStatus, DType, type MlxBuffer, MlxBufferPool, MlxDevice } from "@mlx/pool";
 import { SAMPLE_TRACE_PATH } from "../fixtures.js";
 import { type Spread, spreadOf } from "../timing.js";
 import { loadTrace } from "./replay-command.js";

@@ -1,5 +1,10 @@
-import { backendStatus } from "@mlx/metal-native";
-import { type DeviceOptions, MlxDevice } from "@mlx/pool";
+import {
+  backendStatus,
+  type DeviceOptions,
+  MlxDevice,
+  nativeAddonPath,
+  nativeAddonSource,
+} from "@mlx/pool";
 import { formatBytes } from "../chart.js";
 
 export interface BackendInfo {
@@ -20,6 +25,8 @@ export interface DeviceInfo {
 }
 
 export interface InfoResult {
+  /** Where the native addon was loaded from: a prebuilt package, the local build, an override. */
+  addon: { source: string | null; path: string | null };
   backends: BackendInfo[];
   device: DeviceInfo | null;
   /** Why no device opened, when none did. */
@@ -51,15 +58,23 @@ export function collectInfo(backend: DeviceOptions["backend"] = "auto"): InfoRes
   } catch (error) {
     deviceError = (error as Error).message;
   }
-  return { backends, device, deviceError };
+  return {
+    addon: { source: nativeAddonSource(), path: nativeAddonPath() },
+    backends,
+    device,
+    deviceError,
+  };
 }
 
 export function formatInfo(info: InfoResult): string[] {
-  const lines = ["backends:"];
+  const lines = [
+    `addon: ${info.addon.source ?? "not loaded"}${info.addon.path === null ? "" : ` (${info.addon.path})`}`,
+    "backends:",
+  ];
   for (const b of info.backends) {
     const state = b.available ? "available" : b.built ? "built, not usable here" : "not built";
     lines.push(
-      `  ${b.name.padEnd(6)} ${state}${b.available || b.reason === null ? "" : `: ${b.reason}`}`,
+      `  ${b.name.padEnd(6)} ${state}${b.available || b.reason === null ? "" : `: ${b.reason.replace(/^not built: /, "")}`}`,
     );
   }
   const d = info.device;

@@ -44,7 +44,13 @@ export function replayCommand(
 ): ReplayResult {
   const trace = loadTrace(file);
   const base = { warmupSteps: options.warmupSteps, backend: options.backend };
-  const result = replayTrace(trace, { ...base, preset: options.preset, policy: options.policy });
+  let result: ReplayResult;
+  try {
+    result = replayTrace(trace, { ...base, preset: options.preset, policy: options.policy });
+  } catch (error) {
+    if (error instanceof TraceError) throw new UsageError(error.message);
+    throw error;
+  }
   if (options.json) io.out(JSON.stringify(result));
   else for (const line of formatReplay(result)) io.out(line);
   if (options.chart !== undefined) {

@@ -10,7 +10,7 @@ import {
 import { UsageError } from "../io.js";
 import { presetOptions } from "../presets.js";
 import { quantile, timerOverheadNs } from "../timing.js";
-import type { Trace } from "../trace.js";
+import { type Trace, TraceError } from "../trace.js";
 
 export interface ReplayOptions {
   /** Named configuration (`seed` by default); `policy` overrides its size policy. */
@@ -85,6 +85,7 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
   const poolOptions = options.poolOptions ?? replayPoolOptions(preset, options.policy);
   const device = options.device ?? MlxDevice.open({ backend: options.backend ?? "auto" });
   try {
+    checkSizesFit(trace, device);
     // An untimed first pass on a throwaway pool lets the JIT settle, so nsPerAlloc measures
     // the optimized hot path rather than the interpreter.
     const warm = new MlxBufferPool(poolOptions);
@@ -102,6 +103,21 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
   } finally {
     if (options.device === undefined) device.dispose();
   }
+}
+
+/** A size the device cannot allocate is the trace's fault: reported like any malformed op. */
+function checkSizesFit(trace: Trace, device: MlxDevice): void {
+  trace.steps.forEach((step, s) => {
+    step.forEach((op, o) => {
+      if (op[0] === "a" && op[2] > device.maxBufferLength) {
+        throw new TraceError(
+          `size ${op[2]} is above the ${device.backend} device's maximum buffer length ${device.maxBufferLength}`,
+          s,
+          o,
+        );
+      }
+    });
+  });
 }
 
 function drive(
