@@ -133,8 +133,9 @@ describe.skipIf(noGpu)("pooled buffers on a CUDA GPU (kernels)", () => {
         });
       }
       // Without residency the pool commits nothing, so nothing is advised or prefetched by us.
-      // What the driver then reports for the range is its own business (on an H100 with driver
-      // 580 it reported preferred location 0, not cudaInvalidDeviceId): logged, not asserted.
+      // What the driver reports is not only ours to decide: small managed allocations share
+      // pages with earlier, advised ones (on an H100, driver 580: 256 B and 4 KiB buffers read
+      // {0, 0}, 64 KiB and larger {-2, -2}). Logged, not asserted; the commit counts are.
       expect(plain.device.residencySetsEnabled).toBe(false);
       for (const buffer of allocAll(plain.pool, plain.device)) {
         const location = gpu.rangeLocation(buffer.address, buffer.byteLength);
