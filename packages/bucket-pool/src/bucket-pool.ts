@@ -89,7 +89,7 @@ export class BucketPool<H> {
       this.maxFreeBytes !== Number.POSITIVE_INFINITY ||
       this.maxHeldBytes !== Number.POSITIVE_INFINITY ||
       this.maxHeldRatio !== Number.POSITIVE_INFINITY;
-    this.free = new FreeLists<H>(this.reuseLargerRatio > 1, cacheLimited);
+    this.free = new FreeLists<H>(this.reuseLargerRatio > 1, cacheLimited, this.policy);
   }
 
   /** Whether `slot` is leased under `generation` right now. */

@@ -1,8 +1,11 @@
+import type { SizePolicy } from "./size-policy.js";
 import { FreeBucket, LruList, type Slot } from "./slot.js";
 
 /** The free lists of one home (a device, for the GPU pool): one per capacity. */
 interface Home<H> {
   readonly buckets: Map<number, FreeBucket<H>>;
+  /** The same lists by the policy's class index, when it has one (the hot path's lookup). */
+  readonly byIndex: (FreeBucket<H> | undefined)[];
   /** Capacities with a bucket, ascending; kept only when larger classes may serve a request. */
   readonly capacities: number[];
 }
@@ -20,13 +23,19 @@ export class FreeLists<H> {
   private readonly keepLru: boolean;
   private readonly homes = new Map<number, Home<H>>();
   private readonly keepCapacities: boolean;
+  /** The policy, when it has a class index: array lookups instead of Map lookups. */
+  private readonly indexer: Required<Pick<SizePolicy, "classIndex">> | undefined;
   /** The home of the last lookup: a pool mostly serves one device, so this saves the Map. */
   private lastHomeId = Number.NaN;
   private lastHome: Home<H> | undefined = undefined;
 
-  constructor(keepCapacities: boolean, keepLru: boolean) {
+  constructor(keepCapacities: boolean, keepLru: boolean, policy: SizePolicy) {
     this.keepCapacities = keepCapacities;
     this.keepLru = keepLru;
+    this.indexer =
+      typeof policy.classIndex === "function"
+        ? (policy as Required<Pick<SizePolicy, "classIndex">>)
+        : undefined;
   }
 
   /**
@@ -57,6 +66,7 @@ export class FreeLists<H> {
     if (bucket === undefined) {
       bucket = new FreeBucket<H>(capacity);
       h.buckets.set(capacity, bucket);
+      if (this.indexer !== undefined) h.byIndex[this.indexer.classIndex(capacity)] = bucket;
       if (this.keepCapacities) h.capacities.splice(lowerBound(h.capacities, capacity), 0, capacity);
     }
     return bucket;
@@ -65,7 +75,11 @@ export class FreeLists<H> {
   /** The most recently freed slot of exactly this class, taken off the lists; O(1). */
   takeExact(home: number, capacity: number): Slot<H> | null {
     const h = home === this.lastHomeId ? this.lastHome : this.home(home, false);
-    const bucket = h?.buckets.get(capacity);
+    if (h === undefined) return null;
+    const bucket =
+      this.indexer === undefined
+        ? h.buckets.get(capacity)
+        : h.byIndex[this.indexer.classIndex(capacity)];
     if (bucket === undefined || bucket.head === null) return null;
     // Kept small and free of calls that do not inline: this is the pool hit.
     const slot = bucket.pop();
@@ -118,7 +132,7 @@ export class FreeLists<H> {
   private home(id: number, create: boolean): Home<H> | undefined {
     let h = this.homes.get(id);
     if (h === undefined && create) {
-      h = { buckets: new Map(), capacities: [] };
+      h = { buckets: new Map(), byIndex: [], capacities: [] };
       this.homes.set(id, h);
     }
     if (h !== undefined) {

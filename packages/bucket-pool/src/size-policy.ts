@@ -9,6 +9,12 @@ export interface SizePolicy {
   readonly name: string;
   /** Capacity for a request of `n` bytes; always `>= n`. Throws `INVALID_ARGUMENT` on bad input. */
   bucketSize(n: number): number;
+  /**
+   * Optional: a small non-negative integer, different for every capacity this policy returns.
+   * With it, pools find a class's free list by array index instead of a Map lookup, whose cost
+   * varies from process to process with V8's random hash seed.
+   */
+  classIndex?(capacity: number): number;
 }
 
 function checkLength(n: number): void {
@@ -42,8 +48,13 @@ export function bucketSize(n: number): number {
   return n <= 1 ? 1 : nextPowerOfTwo(n);
 }
 
+/** log2 of a power of two up to 2^53. */
+function log2Exact(p: number): number {
+  return p <= 0x4000_0000 ? 31 - Math.clz32(p) : Math.round(Math.log2(p));
+}
+
 /** The default policy, identical to the seed's `bucket_size`. */
-export const pow2: SizePolicy = Object.freeze({ name: "pow2", bucketSize });
+export const pow2: SizePolicy = Object.freeze({ name: "pow2", bucketSize, classIndex: log2Exact });
 
 /**
  * Finer classes for large sizes, after PyTorch's `roundup_power2_divisions`: each interval
@@ -77,6 +88,13 @@ export function pow2Divisions(divisions: number, above = 1 << 20): SizePolicy {
       const step = upper / 2 / divisions;
       if (step < 1) return upper;
       return Math.ceil(n / step) * step;
+    },
+    classIndex(capacity: number): number {
+      if (capacity <= above || divisions === 1) return log2Exact(capacity);
+      // (upper/2, upper] in `divisions` steps: 54 + log2(upper) x divisions + step - 1.
+      const upper = nextPowerOfTwo(capacity);
+      const step = Math.max(1, upper / 2 / divisions);
+      return 54 + log2Exact(upper) * divisions + Math.round(capacity / step) - divisions - 1;
     },
   });
 }

@@ -226,14 +226,19 @@ export class MlxDevice implements BufferOwner {
 
   /** @internal Checks a length against the device's limits. */
   checkLength(where: string, byteLength: number): void {
-    checkByteLength(byteLength, where);
-    if (byteLength > this.maxBufferLength) {
-      throw new MlxError(
-        "INVALID_ARGUMENT",
-        `${where}: byteLength ${byteLength} is above the device's maximum buffer length ${this.maxBufferLength}`,
-        { value: byteLength },
-      );
+    if (!(byteLength >= 1 && byteLength <= this.maxBufferLength && Number.isInteger(byteLength))) {
+      this.throwBadLength(where, byteLength);
     }
+  }
+
+  /** Kept out of `checkLength` so that the check inlines into the pool's hot path. */
+  private throwBadLength(where: string, byteLength: number): never {
+    checkByteLength(byteLength, where);
+    throw new MlxError(
+      "INVALID_ARGUMENT",
+      `${where}: byteLength ${byteLength} is above the device's maximum buffer length ${this.maxBufferLength}`,
+      { value: byteLength },
+    );
   }
 
   /**

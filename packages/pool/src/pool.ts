@@ -53,14 +53,14 @@ export class MlxBufferPool implements BufferOwner {
    * commit. Everything is checked before anything changes.
    */
   alloc(device: MlxDevice, byteLength: number, dtype: DType, shape: readonly number[]): MlxBuffer {
-    const core = this.core;
-    if (core.disposed) throw disposedError("alloc");
-    const admitted = device === this.lastDevice;
-    if (!admitted) checkDevice(device, "alloc");
-    device.checkUsable("alloc");
+    // `lastDevice` is reset by dispose, so on the hot path two cheap tests cover the pool and
+    // device checks; the rest is out of line to keep this small enough to inline.
+    const admitted = device === this.lastDevice && !device.disposed;
+    if (!admitted) this.checkPoolAndDevice(device, "alloc");
     device.checkLength("alloc", byteLength);
     const elementCount = checkDtypeAndShape("alloc", byteLength, dtype, shape);
     if (!admitted) this.admit(device);
+    const core = this.core;
     core.allocDevice = device;
     const slot = core.buckets.acquireChecked(byteLength, device.id);
     return new MlxBuffer(this, slot, byteLength, dtype, shape, elementCount);
@@ -250,6 +250,13 @@ export class MlxBufferPool implements BufferOwner {
   /** @internal `MlxBuffer.dispose()` of a pooled buffer. */
   disposeBuffer(buffer: MlxBuffer): void {
     this.release(buffer);
+  }
+
+  /** What `alloc` checks when the device is not the one it admitted last. */
+  private checkPoolAndDevice(device: MlxDevice, where: string): void {
+    if (this.core.disposed) throw disposedError(where);
+    checkDevice(device, where);
+    device.checkUsable(where);
   }
 
   /** Binds the pool to the device's residency set (the seed's mixing rule) and remembers it. */

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { bucketSize, pow2, pow2Divisions, type SizePolicy } from "../src/index.js";
+import { fakePool } from "./fake-handles.js";
+
+/** Every capacity a policy returns for lengths up to `max`, sampled densely near class edges. */
+function capacities(policy: SizePolicy, max: number): number[] {
+  const out = new Set<number>();
+  for (let n = 1; n <= max; n = Math.max(n + 1, Math.floor(n * 1.01)))
+    out.add(policy.bucketSize(n));
+  for (let k = 1; 2 ** k <= max; k++) {
+    for (const n of [2 ** k - 1, 2 ** k, 2 ** k + 1]) out.add(policy.bucketSize(n));
+  }
+  return [...out];
+}
+
+describe("classIndex", () => {
+  it.each([
+    ["pow2", pow2],
+    ["pow2-div4", pow2Divisions(4)],
+    ["pow2-div8 above 4 KiB", pow2Divisions(8, 4096)],
+    ["pow2-div16", pow2Divisions(16)],
+  ])("%s gives every capacity its own small non-negative index", (_name, policy) => {
+    const caps = capacities(policy, 2 ** 40);
+    const indices = caps.map((c) => (policy.classIndex as (c: number) => number).call(policy, c));
+    expect(new Set(indices).size).toBe(caps.length);
+    for (const i of indices) {
+      expect(Number.isInteger(i)).toBe(true);
+      expect(i).toBeGreaterThanOrEqual(0);
+      expect(i).toBeLessThan(2000);
+    }
+  });
+
+  it("a policy without one still works (Map lookups), and one that uses `this` is called as a method", () => {
+    const plain: SizePolicy = { name: "plain", bucketSize };
+    const { pool: a, allocated: fromPlain } = fakePool({ policy: plain });
+    a.reset();
+    const x = a.acquire(100);
+    a.reset();
+    expect(a.acquire(120).handle).toBe(x.handle);
+    expect(fromPlain).toHaveLength(1);
+
+    const withThis = {
+      name: "with-this",
+      offset: 0,
+      bucketSize,
+      classIndex(this: { offset: number }, capacity: number) {
+        return this.offset + Math.log2(capacity);
+      },
+    };
+    const { pool: b } = fakePool({ policy: withThis });
+    const y = b.acquire(100);
+    b.reset();
+    expect(b.acquire(128).handle).toBe(y.handle);
+  });
+});
