@@ -1,17 +1,7 @@
 // Cases found in review: homes, custom policies, limits with maxHeldRatio, fence-settle errors.
 import { describe, expect, it } from "vitest";
-import { BucketPool, MlxError } from "../src/index.js";
-import { fakePool, flushMicrotasks, manualFence } from "./fake-handles.js";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MlxError);
-    return (e as MlxError).code;
-  }
-  return undefined;
-}
+import { BucketPool } from "../src/index.js";
+import { codeOf, fakePool, flushMicrotasks, manualFence } from "./fake-handles.js";
 
 describe("homes", () => {
   it("a free slot of one home never serves another", () => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BucketPool, Lease, MlxError, pow2Divisions } from "../src/index.js";
-import { fakePool, flushMicrotasks, manualFence } from "./fake-handles.js";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MlxError);
-    return (e as MlxError).code;
-  }
-  return undefined;
-}
+import { BucketPool, Lease, type MlxError, pow2Divisions } from "../src/index.js";
+import { codeOf, fakePool, flushMicrotasks, manualFence } from "./fake-handles.js";
 
 describe("BucketPool: reuse", () => {
   it("allocates fresh at bucket size, then reuses the same handle after reset (LIFO)", () => {

@@ -1,4 +1,5 @@
-import { BucketPool, type BucketPoolOptions } from "../src/index.js";
+import { expect } from "vitest";
+import { BucketPool, type BucketPoolOptions, MlxError } from "../src/index.js";
 
 export interface FakeHandle {
   readonly id: number;
@@ -55,3 +56,14 @@ export function manualFence() {
 }
 
 export const flushMicrotasks = () => new Promise<void>((r) => setTimeout(r, 0));
+
+/** Runs `fn`, expecting an MlxError; returns its code (undefined when nothing was thrown). */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(MlxError);
+    return (e as MlxError).code;
+  }
+  return undefined;
+}

@@ -1,8 +1,8 @@
 // Fenced reset and release: buffers join the free lists only after the GPU work settles.
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
-import { DType, type MlxBuffer, MlxBufferPool, type MlxDevice } from "../src/index.js";
-import { expectMlxError, openDevice } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { DType, type MlxBuffer, MlxBufferPool } from "../src/index.js";
+import { devicesDisposedAfterEach, expectMlxError, openDevice } from "./helpers.js";
 
 function manualFence() {
   let resolve!: () => void;
@@ -15,15 +15,7 @@ function manualFence() {
 }
 const settle = () => new Promise<void>((r) => setTimeout(r, 0));
 
-const opened: MlxDevice[] = [];
-function device(): MlxDevice {
-  const d = openDevice();
-  opened.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of opened.splice(0)) d.dispose();
-});
+const device = devicesDisposedAfterEach();
 
 describe("fenced reset and release", () => {
   it("a fenced reset makes handles stale now and recycles only after the fence resolves", async () => {

@@ -1,4 +1,4 @@
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import { MlxDevice, MlxError } from "../src/index.js";
 
 /** The backend under test: `MLX_BACKEND` (e.g. cuda on a GPU machine), else the default. */
@@ -17,4 +17,20 @@ export function expectMlxError(fn: () => unknown, code: string): MlxError {
   expect(thrown).toBeInstanceOf(MlxError);
   expect((thrown as MlxError).code).toBe(code);
   return thrown as MlxError;
+}
+
+/**
+ * A device opener for one test file: every device it opens is disposed after each test.
+ * Options as {@link openDevice}.
+ */
+export function devicesDisposedAfterEach(): (options?: { residency?: boolean }) => MlxDevice {
+  const opened: MlxDevice[] = [];
+  afterEach(() => {
+    for (const d of opened.splice(0)) d.dispose();
+  });
+  return (options = {}) => {
+    const d = openDevice(options);
+    opened.push(d);
+    return d;
+  };
 }

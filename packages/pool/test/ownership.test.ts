@@ -1,18 +1,10 @@
 // Which device's memory a pool hands out, what binds a pool to a residency set, and the
 // safety net for pools dropped without dispose().
-import { afterEach, describe, expect, it } from "vitest";
-import { DType, MlxBufferPool, type MlxDevice } from "../src/index.js";
-import { expectMlxError, openDevice } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { DType, MlxBufferPool } from "../src/index.js";
+import { devicesDisposedAfterEach, expectMlxError } from "./helpers.js";
 
-const opened: MlxDevice[] = [];
-function device(options: { residency?: boolean } = {}): MlxDevice {
-  const d = openDevice(options);
-  opened.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of opened.splice(0)) d.dispose();
-});
+const device = devicesDisposedAfterEach();
 
 describe("devices in one pool", () => {
   it("memory freed on one device never serves another", () => {

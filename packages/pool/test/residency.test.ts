@@ -1,17 +1,9 @@
 // Residency through the pool: commit counts, clear, dispose, mixing devices.
-import { afterEach, describe, expect, it } from "vitest";
-import { DType, MlxBufferPool, type MlxDevice, MlxError } from "../src/index.js";
-import { expectMlxError, openDevice } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { DType, MlxBufferPool, MlxError } from "../src/index.js";
+import { devicesDisposedAfterEach, expectMlxError, openDevice } from "./helpers.js";
 
-const opened: MlxDevice[] = [];
-function residentDevice(): MlxDevice {
-  const d = openDevice();
-  opened.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of opened.splice(0)) d.dispose();
-});
+const residentDevice = devicesDisposedAfterEach();
 
 const probe = openDevice();
 const residencyReason = probe.residencyDisabledReason;
@@ -119,8 +111,7 @@ describe.skipIf(residencyReason !== null)("residency", () => {
 
   it("a device without residency can share a pool with a resident one", () => {
     const resident = residentDevice();
-    const plain = openDevice({ residency: false });
-    opened.push(plain);
+    const plain = residentDevice({ residency: false });
     const pool = new MlxBufferPool();
     pool.alloc(resident, 8, DType.U8, [8]);
     expect(() => pool.alloc(plain, 8, DType.U8, [8])).not.toThrow();
@@ -129,8 +120,7 @@ describe.skipIf(residencyReason !== null)("residency", () => {
 
   it("registerExisting refuses a buffer of another device", () => {
     const dev = residentDevice();
-    const other = openDevice({ residency: false });
-    opened.push(other);
+    const other = residentDevice({ residency: false });
     const pool = new MlxBufferPool();
     const foreign = other.allocBuffer(8, DType.U8, [8]);
     const error = expectMlxError(() => pool.registerExisting(dev, foreign), "INVALID_ARGUMENT");

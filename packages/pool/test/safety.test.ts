@@ -1,17 +1,9 @@
 // What the pool adds to the seed: stale handles, checked release, limits, poisoning.
-import { afterEach, describe, expect, it } from "vitest";
-import { DType, MlxBufferPool, type MlxDevice } from "../src/index.js";
-import { expectMlxError, openDevice } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { DType, MlxBufferPool } from "../src/index.js";
+import { devicesDisposedAfterEach, expectMlxError } from "./helpers.js";
 
-const opened: MlxDevice[] = [];
-function device(): MlxDevice {
-  const d = openDevice();
-  opened.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of opened.splice(0)) d.dispose();
-});
+const device = devicesDisposedAfterEach();
 
 describe("stale handles", () => {
   it("a handle from before a reset is stale and its accessors throw STALE_BUFFER", () => {

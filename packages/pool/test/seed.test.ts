@@ -1,23 +1,9 @@
 // The seed's tests (buffer_pool.rs), ported, on the default backend.
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  bucketSize,
-  DType,
-  MlxBufferPool,
-  type MlxDevice,
-  resetResidencyEnvCache,
-} from "../src/index.js";
-import { openDevice } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { bucketSize, DType, MlxBufferPool, resetResidencyEnvCache } from "../src/index.js";
+import { devicesDisposedAfterEach } from "./helpers.js";
 
-const opened: MlxDevice[] = [];
-function device(options: { residency?: boolean } = {}): MlxDevice {
-  const d = openDevice(options);
-  opened.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of opened.splice(0)) d.dispose();
-});
+const device = devicesDisposedAfterEach();
 
 describe("seed: bucket sizes", () => {
   it("rounds to powers of two, 0 and 1 to 1", () => {
