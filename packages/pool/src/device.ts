@@ -6,7 +6,7 @@ import {
   type NativeDevice,
   openDevice,
 } from "@mlx/metal-native";
-import { ResidencySet, residencyDisabledByEnv } from "@mlx/residency";
+import { type ResidencyEvent, ResidencySet, residencyDisabledByEnv } from "@mlx/residency";
 import { Allocation } from "./allocation.js";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import type { DType } from "./dtype.js";
@@ -19,6 +19,11 @@ export interface DeviceOptions {
   backend?: "auto" | BackendName;
   /** Use a residency set (default true; `MLX_NO_RESIDENCY=1` turns it off everywhere). */
   residency?: boolean;
+  /**
+   * Receives every residency event (registration with its count, key and whether it was a
+   * duplicate, removal, commit): the facts `MLX_PROFILE_RESIDENCY=1` prints, for code.
+   */
+  onResidencyEvent?: (event: ResidencyEvent) => void;
 }
 
 /** What `MlxDevice.open({ backend })` accepts. */
@@ -62,6 +67,13 @@ export class MlxDevice implements BufferOwner {
         },
       );
     }
+    if (options.onResidencyEvent !== undefined && typeof options.onResidencyEvent !== "function") {
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `MlxDevice.open: onResidencyEvent must be a function, got ${describeValue(options.onResidencyEvent)}`,
+        { value: options.onResidencyEvent },
+      );
+    }
     const requested = options.backend ?? "auto";
     if (!BACKENDS.includes(requested)) {
       throw new MlxError(
@@ -85,7 +97,7 @@ export class MlxDevice implements BufferOwner {
     } catch (error) {
       throw fromNativeError(error, "DEVICE_NOT_FOUND");
     }
-    return new MlxDevice(native, options.residency !== false);
+    return new MlxDevice(native, options.residency !== false, options.onResidencyEvent);
   }
 
   readonly backend: BackendName;
@@ -111,7 +123,11 @@ export class MlxDevice implements BufferOwner {
   private readonly released: NativeBuffer[] = [];
   private isDisposed = false;
 
-  private constructor(native: NativeDevice, wantResidency: boolean) {
+  private constructor(
+    native: NativeDevice,
+    wantResidency: boolean,
+    onResidencyEvent: ((event: ResidencyEvent) => void) | undefined,
+  ) {
     this.native = native;
     this.id = native.id;
     this.backend = native.backend;
@@ -133,6 +149,7 @@ export class MlxDevice implements BufferOwner {
       const set = new ResidencySet<NativeBuffer>(native.newResidencySet(label, 256), {
         owner: this,
         label,
+        onEvent: onResidencyEvent,
       });
       set.requestResidency();
       this.residency = set;

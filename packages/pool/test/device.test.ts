@@ -1,6 +1,12 @@
 import { backendStatus } from "@mlx/metal-native";
 import { describe, expect, it } from "vitest";
-import { DType, MlxDevice, resetResidencyEnvCache } from "../src/index.js";
+import {
+  DType,
+  MlxBufferPool,
+  MlxDevice,
+  type ResidencyEvent,
+  resetResidencyEnvCache,
+} from "../src/index.js";
 import { expectMlxError, openDevice } from "./helpers.js";
 
 describe("MlxDevice", () => {
@@ -117,5 +123,29 @@ describe("DType", () => {
     expect(String(DType.BF16)).toBe("bf16");
     expect(DType.byName("i32")).toBe(DType.I32);
     expectMlxError(() => DType.byName("f64"), "INVALID_ARGUMENT");
+  });
+});
+
+describe("residency events", () => {
+  it("onResidencyEvent receives the registration facts MLX_PROFILE_RESIDENCY prints", () => {
+    const events: ResidencyEvent[] = [];
+    const dev = MlxDevice.open({ onResidencyEvent: (e) => events.push(e) });
+    if (!dev.residencySetsEnabled) {
+      console.log(`residency events skipped: ${dev.residencyDisabledReason}`);
+      dev.dispose();
+      return;
+    }
+    const pool = new MlxBufferPool();
+    const a = pool.alloc(dev, 64, DType.U8, [64]);
+    const registrations = events.filter((e) => e.kind === "register");
+    expect(registrations).toHaveLength(1);
+    expect(registrations[0]).toMatchObject({ count: 1, key: a.address, duplicate: false });
+    expect(events.some((e) => e.kind === "commit")).toBe(true);
+    pool.dispose();
+    dev.dispose();
+  });
+
+  it("a hook that is not a function is INVALID_ARGUMENT", () => {
+    expectMlxError(() => MlxDevice.open({ onResidencyEvent: 5 as never }), "INVALID_ARGUMENT");
   });
 });

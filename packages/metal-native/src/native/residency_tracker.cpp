@@ -94,7 +94,13 @@ bool ResidencyTracker::contains(const BufferRecord* buffer) const {
 
 void ResidencyTracker::destroy() noexcept {
   if (destroyed()) return;
-  if (residencyRequested_) native_->endResidency(memberAllocations());
+  if (residencyRequested_) {
+    // memberAllocations() allocates; a bad_alloc must not escape a noexcept destroy.
+    try {
+      native_->endResidency(memberAllocations());
+    } catch (...) {
+    }
+  }
   residencyRequested_ = false;
   native_->removeAllAllocations();
   for (auto& member : members_) member.first->noteLeft(this);
