@@ -93,8 +93,10 @@ export function pow2Divisions(divisions: number, above = 1 << 20): SizePolicy {
       if (capacity <= above || divisions === 1) return log2Exact(capacity);
       // (upper/2, upper] in `divisions` steps: 54 + log2(upper) x divisions + step - 1.
       const upper = nextPowerOfTwo(capacity);
-      const step = Math.max(1, upper / 2 / divisions);
-      return 54 + log2Exact(upper) * divisions + Math.round(capacity / step) - divisions - 1;
+      const step = upper / 2 / divisions;
+      // Below one byte per step bucketSize returns `upper` itself: the interval's last step.
+      const k = step < 1 ? 2 * divisions : Math.round(capacity / step);
+      return 54 + log2Exact(upper) * divisions + k - divisions - 1;
     },
   });
 }

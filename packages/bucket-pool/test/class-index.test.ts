@@ -19,6 +19,8 @@ describe("classIndex", () => {
     ["pow2-div4", pow2Divisions(4)],
     ["pow2-div8 above 4 KiB", pow2Divisions(8, 4096)],
     ["pow2-div16", pow2Divisions(16)],
+    ["pow2-div16 above 1 byte (steps below a byte)", pow2Divisions(16, 1)],
+    ["pow2-div4 above 1000 (not a power of two)", pow2Divisions(4, 1000)],
   ])("%s gives every capacity its own small non-negative index", (_name, policy) => {
     const caps = capacities(policy, 2 ** 40);
     const indices = caps.map((c) => (policy.classIndex as (c: number) => number).call(policy, c));
