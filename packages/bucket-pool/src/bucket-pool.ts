@@ -22,8 +22,10 @@ export interface CounterMark {
  * A generic arena pool over any handle type: per-capacity LIFO free lists, an in-use array with
  * O(1) removal, an arena `reset`, and generations that make every earlier lease detectably stale.
  *
- * Costs: `acquire` on a hit is O(1) with no allocation (one Map lookup by number); a miss calls
- * `allocate` once. `release` is O(1). `reset` is O(in-use). `clear` and `dispose` are O(held).
+ * Costs: `acquire` on a hit is O(1) with no allocation (an array lookup by the policy's class
+ * index, or one Map lookup for a policy without one); a miss calls `allocate` once. `release` is
+ * O(1). `reset` is O(in-use). `clear` and `dispose` are O(held + size classes). Without a cache
+ * limit no least-recently-used order is kept, and `maxBuffers` evicts any free slot.
  */
 export class BucketPool<H> {
   readonly policy: SizePolicy;
@@ -352,12 +354,10 @@ export class BucketPool<H> {
     }
     this.checkLimits(capacity);
     if (this.maxHeldRatio !== Number.POSITIVE_INFINITY) this.trimForDemand(byteLength, capacity);
-    for (
-      let s = this.free.evictable;
-      s !== null &&
-      (this.heldCount + 1 > this.maxBuffers || this.heldBytes + capacity > this.maxHeldBytes);
-      s = this.free.evictable
-    ) {
+    // Test the limits first: finding an evictable slot scans the lists when no LRU order is kept.
+    while (this.heldCount + 1 > this.maxBuffers || this.heldBytes + capacity > this.maxHeldBytes) {
+      const s = this.free.evictable;
+      if (s === null) break;
       this.evict(s);
     }
     const handle = this.allocateHandle(capacity);
@@ -394,21 +394,22 @@ export class BucketPool<H> {
     const demand = Math.max(this.peakInUseBytes, this.inUseBytes + byteLength);
     const limit = demand * this.maxHeldRatio;
     if (this.heldBytes - this.free.bytes + capacity > limit) return;
-    for (
-      let s = this.free.evictable;
-      s !== null && this.heldBytes + capacity > limit;
-      s = this.free.evictable
-    ) {
+    while (this.heldBytes + capacity > limit) {
+      const s = this.free.evictable;
+      if (s === null) break;
       this.evict(s);
     }
   }
 
   private evictDownTo(maxFree: number, countAsEviction = true): void {
-    for (
-      let s = this.free.evictable;
-      s !== null && this.free.bytes > maxFree;
-      s = this.free.evictable
-    ) {
+    if (maxFree === 0) {
+      // Everything goes (clear, dispose): one pass, not a scan per slot.
+      for (const s of this.free.all()) this.evict(s, countAsEviction);
+      return;
+    }
+    while (this.free.bytes > maxFree) {
+      const s = this.free.evictable;
+      if (s === null) break;
       this.evict(s, countAsEviction);
     }
   }

@@ -23,8 +23,12 @@ export class FreeLists<H> {
   private readonly keepLru: boolean;
   private readonly homes = new Map<number, Home<H>>();
   private readonly keepCapacities: boolean;
-  /** The policy, when it has a class index: array lookups instead of Map lookups. */
-  private readonly indexer: Required<Pick<SizePolicy, "classIndex">> | undefined;
+  /**
+   * The policy, when it has a class index: array lookups instead of Map lookups. Dropped (Map
+   * lookups from then on) if two capacities ever share an index, so a careless policy costs
+   * speed, never correctness.
+   */
+  private indexer: Required<Pick<SizePolicy, "classIndex">> | undefined;
   /** The home of the last lookup: a pool mostly serves one device, so this saves the Map. */
   private lastHomeId = Number.NaN;
   private lastHome: Home<H> | undefined = undefined;
@@ -50,6 +54,13 @@ export class FreeLists<H> {
     return null;
   }
 
+  /** Every free slot, in one pass over the lists (for clear and dispose: O(free + classes)). */
+  all(): Slot<H>[] {
+    const slots: Slot<H>[] = [];
+    this.forEach((slot) => slots.push(slot));
+    return slots;
+  }
+
   /** Calls `fn` for every free slot. */
   forEach(fn: (slot: Slot<H>) => void): void {
     for (const home of this.homes.values()) {
@@ -66,7 +77,7 @@ export class FreeLists<H> {
     if (bucket === undefined) {
       bucket = new FreeBucket<H>(capacity);
       h.buckets.set(capacity, bucket);
-      if (this.indexer !== undefined) h.byIndex[this.indexer.classIndex(capacity)] = bucket;
+      if (this.indexer !== undefined) this.index(h, bucket);
       if (this.keepCapacities) h.capacities.splice(lowerBound(h.capacities, capacity), 0, capacity);
     }
     return bucket;
@@ -80,7 +91,7 @@ export class FreeLists<H> {
       this.indexer === undefined
         ? h.buckets.get(capacity)
         : h.byIndex[this.indexer.classIndex(capacity)];
-    if (bucket === undefined || bucket.head === null) return null;
+    if (bucket === undefined || bucket.head === null || bucket.capacity !== capacity) return null;
     // Kept small and free of calls that do not inline: this is the pool hit.
     const slot = bucket.pop();
     if (this.keepLru) this.lru.unlink(slot);
@@ -127,6 +138,23 @@ export class FreeLists<H> {
     this.homes.clear();
     this.lastHomeId = Number.NaN;
     this.lastHome = undefined;
+  }
+
+  private index(h: Home<H>, bucket: FreeBucket<H>): void {
+    const i = (this.indexer as Required<Pick<SizePolicy, "classIndex">>).classIndex(
+      bucket.capacity,
+    );
+    const taken = h.byIndex[i];
+    if (
+      !Number.isSafeInteger(i) ||
+      i < 0 ||
+      i > 1 << 20 ||
+      (taken !== undefined && taken !== bucket)
+    ) {
+      this.indexer = undefined;
+      return;
+    }
+    h.byIndex[i] = bucket;
   }
 
   private home(id: number, create: boolean): Home<H> | undefined {

@@ -13,8 +13,9 @@ export class Lease<H> {
   private readonly slot: Slot<H>;
   private readonly generation: number;
 
-  constructor(pool: BucketPool<H>, byteLength: number) {
-    this.slot = pool.acquire(byteLength);
+  /** Acquires `byteLength` bytes from `pool`, in `home` (a device; default 0). */
+  constructor(pool: BucketPool<H>, byteLength: number, home = 0) {
+    this.slot = pool.acquire(byteLength, home);
     this.pool = pool;
     this.generation = this.slot.generation;
     this.byteLength = byteLength;

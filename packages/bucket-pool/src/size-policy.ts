@@ -63,10 +63,15 @@ export const pow2: SizePolicy = Object.freeze({ name: "pow2", bucketSize, classI
  * which keeps the number of small classes (and so free lists) low.
  */
 export function pow2Divisions(divisions: number, above = 1 << 20): SizePolicy {
-  if (!Number.isInteger(divisions) || divisions < 1 || (divisions & (divisions - 1)) !== 0) {
+  if (
+    !Number.isInteger(divisions) ||
+    divisions < 1 ||
+    divisions > 1024 ||
+    (divisions & (divisions - 1)) !== 0
+  ) {
     throw new MlxError(
       "INVALID_ARGUMENT",
-      `pow2Divisions: divisions must be a power of two >= 1, got ${String(divisions)}`,
+      `pow2Divisions: divisions must be a power of two from 1 to 1024, got ${String(divisions)}`,
       { value: divisions },
     );
   }
@@ -130,11 +135,12 @@ export function checkSizePolicy(policy: SizePolicy): SizePolicy {
     typeof policy !== "object" ||
     policy === null ||
     typeof policy.bucketSize !== "function" ||
-    typeof policy.name !== "string"
+    typeof policy.name !== "string" ||
+    (policy.classIndex !== undefined && typeof policy.classIndex !== "function")
   ) {
     throw new MlxError(
       "INVALID_ARGUMENT",
-      `a size policy needs a name and a bucketSize(n) function, got ${String(policy)}`,
+      `a size policy needs a name, a bucketSize(n) function and, if any, a classIndex(capacity) function; got ${String(policy)}`,
       { value: policy },
     );
   }

@@ -7,7 +7,7 @@ function capacities(policy: SizePolicy, max: number): number[] {
   const out = new Set<number>();
   for (let n = 1; n <= max; n = Math.max(n + 1, Math.floor(n * 1.01)))
     out.add(policy.bucketSize(n));
-  for (let k = 1; 2 ** k <= max; k++) {
+  for (let k = 1; k <= 53 && 2 ** k <= max; k++) {
     for (const n of [2 ** k - 1, 2 ** k, 2 ** k + 1]) out.add(policy.bucketSize(n));
   }
   return [...out];
@@ -22,7 +22,7 @@ describe("classIndex", () => {
     ["pow2-div16 above 1 byte (steps below a byte)", pow2Divisions(16, 1)],
     ["pow2-div4 above 1000 (not a power of two)", pow2Divisions(4, 1000)],
   ])("%s gives every capacity its own small non-negative index", (_name, policy) => {
-    const caps = capacities(policy, 2 ** 40);
+    const caps = capacities(policy, 2 ** 53);
     const indices = caps.map((c) => (policy.classIndex as (c: number) => number).call(policy, c));
     expect(new Set(indices).size).toBe(caps.length);
     for (const i of indices) {
@@ -30,6 +30,24 @@ describe("classIndex", () => {
       expect(i).toBeGreaterThanOrEqual(0);
       expect(i).toBeLessThan(2000);
     }
+  });
+
+  it("a colliding class index costs speed, never correctness", () => {
+    // The natural mistake: spreading pow2 (and its log2 class index) into a finer policy.
+    const by256 = {
+      ...pow2,
+      name: "by-256",
+      bucketSize: (n: number) => (n <= 4096 ? bucketSize(n) : Math.ceil(n / 256) * 256),
+    };
+    const { pool } = fakePool({ policy: by256 });
+    const a = pool.acquire(4352);
+    pool.reset();
+    const b = pool.acquire(4608); // same log2 class as 4352: must not get a's smaller memory
+    expect(b.capacity).toBe(4608);
+    expect(b.handle).not.toBe(a.handle);
+    pool.reset();
+    expect(pool.acquire(4352).handle).toBe(a.handle);
+    expect(pool.acquire(4608).handle).toBe(b.handle);
   });
 
   it("a policy without one still works (Map lookups), and one that uses `this` is called as a method", () => {

@@ -83,5 +83,7 @@ describe("pow2Divisions (PyTorch's roundup_power2_divisions)", () => {
     expect(sizePolicyByName("pow2-div4").name).toBe("pow2-div4");
     expect(() => sizePolicyByName("fib")).toThrow(/unknown size policy "fib"/);
     expect(() => pow2Divisions(3)).toThrow(MlxError);
+    expect(() => pow2Divisions(3 * 2 ** 32)).toThrow(MlxError); // power of two in 32 bits only
+    expect(() => pow2Divisions(2048)).toThrow(MlxError);
   });
 });

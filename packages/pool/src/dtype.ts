@@ -45,6 +45,14 @@ export class DType {
 
   /** Bytes per element. */
   readonly size: number;
+  /** Only the seven singletons carry it: `#brand in x` tells them from look-alikes. */
+  readonly #brand = true;
+
+  /** Whether `value` is one of the dtypes (not a look-alike made from the prototype). */
+  static is(value: unknown): value is DType {
+    return typeof value === "object" && value !== null && #brand in value;
+  }
+
   /** Short name: `"f32"`, `"bf16"`... */
   readonly name: string;
   /** The typed array `MlxBuffer.typed()` returns; 16-bit floats are read as raw `Uint16Array`. */

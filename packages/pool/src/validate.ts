@@ -12,20 +12,19 @@ export function checkDtypeAndShape(
   dtype: DType,
   shape: readonly number[],
 ): number {
-  if (!(dtype instanceof DType) || !Array.isArray(shape))
-    throw badDtypeOrShape(where, dtype, shape);
+  if (!DType.is(dtype) || !Array.isArray(shape)) throw badDtypeOrShape(where, dtype, shape);
   let count = 1;
   for (let i = 0; i < shape.length; i++) {
     const extent = shape[i] as number;
     if (!(extent >= 0 && Number.isSafeInteger(extent))) throw badExtent(where, shape, i);
     count *= extent;
   }
-  if (count * dtype.size > byteLength) throw tooLarge(where, byteLength, dtype, shape, count);
+  if (!(count * dtype.size <= byteLength)) throw tooLarge(where, byteLength, dtype, shape, count);
   return count;
 }
 
 function badDtypeOrShape(where: string, dtype: unknown, shape: unknown): MlxError {
-  return dtype instanceof DType
+  return DType.is(dtype)
     ? new MlxError(
         "INVALID_ARGUMENT",
         `${where}: shape must be an array, got ${describeValue(shape)}`,

@@ -91,6 +91,7 @@ describe("bad dtype and shape", () => {
     ["a string", "f32"],
     ["null", null],
     ["a lookalike", { name: "f32", size: 4 }],
+    ["an object made from DType's prototype", Object.create(DType.prototype)],
   ])("unknown dtype (%s) is INVALID_ARGUMENT", (_name, bad) => {
     rejects(() => pool.alloc(dev, 64, bad as never, [16]), "INVALID_ARGUMENT");
     rejects(() => dev.allocBuffer(64, bad as never, [16]), "INVALID_ARGUMENT");
@@ -176,6 +177,19 @@ describe("use after dispose", () => {
     ]) {
       rejects(call, "DISPOSED");
     }
+  });
+
+  it("a device disposed after the pool used it is DISPOSED on a hit and on a miss", () => {
+    const d = openDevice();
+    const p = new MlxBufferPool();
+    p.alloc(d, 64, DType.U8, [64]);
+    p.reset();
+    const before = p.stats();
+    d.dispose();
+    expectMlxError(() => p.alloc(d, 64, DType.U8, [64]), "DISPOSED"); // would be a hit
+    expectMlxError(() => p.alloc(d, 4096, DType.U8, [4096]), "DISPOSED"); // would be a miss
+    expect(p.stats()).toEqual(before);
+    p.dispose();
   });
 
   it("a disposed device is DISPOSED for the pool and for itself", () => {
