@@ -57,7 +57,9 @@ export class FreeLists<H> {
   /** Every free slot, in one pass over the lists (for clear and dispose: O(free + classes)). */
   all(): Slot<H>[] {
     const slots: Slot<H>[] = [];
-    this.forEach((slot) => slots.push(slot));
+    this.forEach((slot) => {
+      slots.push(slot);
+    });
     return slots;
   }
 
