@@ -35,30 +35,23 @@ void checkCuda(cudaError_t status, const char* call, ErrorCode code) {
 }
 
 // CUDA 13 takes a cudaMemLocation; earlier toolkits a device ordinal.
-cudaError_t advisePreferredDevice(const Allocation& allocation, int device) {
+cudaError_t adviseDevice(const Allocation& allocation, cudaMemoryAdvise advice, int device) {
 #if CUDART_VERSION >= 13000
   cudaMemLocation location{};
   location.type = cudaMemLocationTypeDevice;
   location.id = device;
-  return cudaMemAdvise(allocation.contents, allocation.byteLength,
-                       cudaMemAdviseSetPreferredLocation, location);
+  return cudaMemAdvise(allocation.contents, allocation.byteLength, advice, location);
 #else
-  return cudaMemAdvise(allocation.contents, allocation.byteLength,
-                       cudaMemAdviseSetPreferredLocation, device);
+  return cudaMemAdvise(allocation.contents, allocation.byteLength, advice, device);
 #endif
 }
 
+cudaError_t advisePreferredDevice(const Allocation& allocation, int device) {
+  return adviseDevice(allocation, cudaMemAdviseSetPreferredLocation, device);
+}
+
 cudaError_t unsetPreferredLocation(const Allocation& allocation, int device) {
-#if CUDART_VERSION >= 13000
-  cudaMemLocation location{};
-  location.type = cudaMemLocationTypeDevice;
-  location.id = device;
-  return cudaMemAdvise(allocation.contents, allocation.byteLength,
-                       cudaMemAdviseUnsetPreferredLocation, location);
-#else
-  return cudaMemAdvise(allocation.contents, allocation.byteLength,
-                       cudaMemAdviseUnsetPreferredLocation, device);
-#endif
+  return adviseDevice(allocation, cudaMemAdviseUnsetPreferredLocation, device);
 }
 
 cudaError_t prefetchToDevice(const Allocation& allocation, int device, cudaStream_t stream) {
