@@ -42,7 +42,7 @@ export interface ResidencyRemoveAllEvent {
   readonly label?: string;
 }
 
-/** Everything a {@link ResidencySet} reports to its `onEvent` hook. */
+/** Everything a `ResidencySet` reports to its `onEvent` hook. */
 export type ResidencyEvent =
   | ResidencyRegisterEvent
   | ResidencyRemoveEvent
