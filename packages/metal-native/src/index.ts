@@ -103,6 +103,14 @@ export function openDevice(backend?: BackendName): NativeDevice {
  * Test hook: after `n` more successful native allocations, the next one fails with
  * BUFFER_ALLOCATION (once). `null` disarms.
  */
+/**
+ * Native buffers allocated and not yet freed in this process, and their bytes: what a leak
+ * test counts (exact, unlike RSS).
+ */
+export function liveNativeBuffers(): { count: number; bytes: number } {
+  return native().liveBuffers();
+}
+
 export function setAllocationFaultAfter(n: number | null): void {
   native().setAllocationFaultAfter(n);
 }

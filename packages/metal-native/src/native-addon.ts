@@ -15,6 +15,7 @@ export interface NativeAddon {
   openDevice(backend?: BackendName): NativeDevice;
   backendStatus(): BackendStatus[];
   defaultBackend(): BackendName;
+  liveBuffers(): { count: number; bytes: number };
   setAllocationFaultAfter(n: number | null): void;
   setExternalArrayBuffersRefused(refused: boolean): void;
   setHostFenceDelay(ms: number | null, failWith?: string): void;

@@ -584,6 +584,14 @@ Napi::Value defaultBackendName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), backendName(defaultBackend()));
 }
 
+Napi::Value liveBuffers(const Napi::CallbackInfo& info) {
+  LiveBuffers live = BufferRecord::live();
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("count", Napi::Number::New(info.Env(), static_cast<double>(live.count)));
+  result.Set("bytes", Napi::Number::New(info.Env(), static_cast<double>(live.bytes)));
+  return result;
+}
+
 Napi::Value setAllocationFaultAfter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info[0].IsNull() || info[0].IsUndefined()) {
@@ -638,6 +646,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("openDevice", Napi::Function::New<openDevice>(env, "openDevice"));
   exports.Set("backendStatus", Napi::Function::New<backendStatus>(env, "backendStatus"));
   exports.Set("defaultBackend", Napi::Function::New<defaultBackendName>(env, "defaultBackend"));
+  exports.Set("liveBuffers", Napi::Function::New<liveBuffers>(env, "liveBuffers"));
   exports.Set("setAllocationFaultAfter",
               Napi::Function::New<setAllocationFaultAfter>(env, "setAllocationFaultAfter"));
   exports.Set("setHostFenceDelay", Napi::Function::New<setHostFenceDelay>(env, "setHostFenceDelay"));

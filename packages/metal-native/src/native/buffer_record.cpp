@@ -1,6 +1,7 @@
 #include "buffer_record.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -12,6 +13,10 @@
 namespace mlx {
 
 namespace {
+
+// Buffers allocated and not yet freed, process-wide: what leak tests count.
+std::atomic<uint64_t> liveCount{0};
+std::atomic<uint64_t> liveBytes{0};
 
 std::string hexAddress(uint64_t address) {
   char text[24];
@@ -26,7 +31,14 @@ BufferRecord::BufferRecord(std::shared_ptr<BackendDevice> backend, Allocation al
     : backend_(std::move(backend)),
       allocation_(allocation),
       deviceId_(deviceId),
-      address_(reinterpret_cast<uintptr_t>(allocation.contents)) {}
+      address_(reinterpret_cast<uintptr_t>(allocation.contents)) {
+  liveCount.fetch_add(1, std::memory_order_relaxed);
+  liveBytes.fetch_add(allocation.byteLength, std::memory_order_relaxed);
+}
+
+LiveBuffers BufferRecord::live() {
+  return {liveCount.load(std::memory_order_relaxed), liveBytes.load(std::memory_order_relaxed)};
+}
 
 BufferRecord::~BufferRecord() { free(); }
 
@@ -50,6 +62,8 @@ void BufferRecord::free() noexcept {
   std::shared_ptr<BackendDevice> backend;
   backend.swap(backend_);
   backend->release(allocation_);
+  liveCount.fetch_sub(1, std::memory_order_relaxed);
+  liveBytes.fetch_sub(allocation_.byteLength, std::memory_order_relaxed);
   allocation_.contents = nullptr;
   allocation_.handle = nullptr;
 }

@@ -17,6 +17,12 @@ namespace mlx {
 
 class ResidencyTracker;
 
+/** Native buffers allocated and not yet freed in this process. */
+struct LiveBuffers {
+  uint64_t count;
+  uint64_t bytes;
+};
+
 class BufferRecord {
  public:
   BufferRecord(std::shared_ptr<BackendDevice> backend, Allocation allocation, uint64_t deviceId);
@@ -29,6 +35,7 @@ class BufferRecord {
   // The contents address is kept after free() so callers can still identify the buffer.
   uint64_t address() const { return address_; }
   bool freed() const { return backend_ == nullptr; }
+  static LiveBuffers live();
   const Allocation& allocation() const { return allocation_; }
 
   // Throws DISPOSED naming the operation when the memory is gone.

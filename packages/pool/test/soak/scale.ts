@@ -5,11 +5,15 @@ export function rssMiB(): number {
   return process.memoryUsage().rss / 2 ** 20;
 }
 
-/** RSS after a full collection, so garbage handles do not hide or fake a leak. */
-export function settledRssMiB(): number {
+function collect(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error("run with --expose-gc (see vitest.config.ts)");
   gc();
   gc();
+}
+
+/** RSS after a full collection, so garbage handles do not hide or fake a leak. */
+export function settledRssMiB(): number {
+  collect();
   return rssMiB();
 }
