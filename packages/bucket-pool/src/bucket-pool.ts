@@ -1,4 +1,4 @@
-import { describeValue, MlxError } from "./errors.js";
+import { describeValue, disposedError, MlxError } from "./errors.js";
 import { FreeLists } from "./free-lists.js";
 import { type BucketPoolOptions, DEFAULT_MAX_BUFFERS } from "./options.js";
 import { checkSizePolicy, MAX_BYTE_LENGTH, pow2, type SizePolicy } from "./size-policy.js";
@@ -105,7 +105,7 @@ export class BucketPool<H> {
    * `(slot, slot.generation)` as returned.
    */
   acquire(byteLength: number, home = 0): Slot<H> {
-    if (this.disposed) throw this.disposedError("acquire");
+    if (this.disposed) throw disposedError("acquire");
     checkByteLength(byteLength, "acquire");
     return this.acquireChecked(byteLength, home);
   }
@@ -151,7 +151,7 @@ export class BucketPool<H> {
    * settles. A stale lease (released, reset, or never this pool's) throws and changes nothing.
    */
   release(slot: Slot<H>, generation: number, after?: Fence): void {
-    if (this.disposed) throw this.disposedError("release");
+    if (this.disposed) throw disposedError("release");
     if (after !== undefined) checkFence(after);
     if (slot.generation !== generation || slot.state !== SlotState.InUse) {
       throw new MlxError(
@@ -181,7 +181,7 @@ export class BucketPool<H> {
    * O(in-use), no allocation without a fence.
    */
   reset(after?: Fence): void {
-    if (this.disposed) throw this.disposedError("reset");
+    if (this.disposed) throw disposedError("reset");
     if (after !== undefined) checkFence(after);
     const count = this.inUseCount;
     const inUse = this.inUse;
@@ -212,7 +212,7 @@ export class BucketPool<H> {
    * protected and join the free lists when it settles. Returns the number destroyed.
    */
   clear(): number {
-    if (this.disposed) throw this.disposedError("clear");
+    if (this.disposed) throw disposedError("clear");
     const before = this.destroyedCount;
     this.evictDownTo(0, false);
     for (const slot of this.quarantined) this.destroyQuarantined(slot);
@@ -236,10 +236,6 @@ export class BucketPool<H> {
     this.inUse.length = 0;
     this.free.clearLists();
     this.disposed = true;
-  }
-
-  get isDisposed(): boolean {
-    return this.disposed;
   }
 
   /** Snapshot of the counters a failed batch restores. */
@@ -321,12 +317,6 @@ export class BucketPool<H> {
   }
   get heldLength(): number {
     return this.heldCount;
-  }
-
-  /** Calls `fn` for every slot the pool owns that is in use or free (not pending). */
-  forEachSlot(fn: (slot: Slot<H>) => void): void {
-    for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
-    this.free.forEach(fn);
   }
 
   private fileFree(slot: Slot<H>, recycle = true): void {
@@ -483,10 +473,6 @@ export class BucketPool<H> {
   private noteFenceError(error: unknown): void {
     this.fenceErrors++;
     this.lastFenceError = error;
-  }
-
-  private disposedError(op: string): MlxError {
-    return new MlxError("DISPOSED", `${op}: the pool has been disposed`, { value: op });
   }
 }
 

@@ -39,3 +39,8 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(describeValue).join(", ")}]`;
   return Object.prototype.toString.call(value);
 }
+
+/** The error every entry point of a disposed pool throws. */
+export function disposedError(where: string): MlxError {
+  return new MlxError("DISPOSED", `${where}: the pool has been disposed`, { value: where });
+}

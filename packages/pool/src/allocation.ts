@@ -9,7 +9,6 @@ export class Allocation {
   readonly native: NativeBuffer;
   readonly device: MlxDevice;
   readonly address: bigint;
-  readonly byteLength: number;
   /** The zero-copy view, or `null` where the runtime refuses external buffers (V8 sandbox). */
   readonly contents: ArrayBuffer | null;
   /** Whether this allocation added itself to its device's residency set. */
@@ -19,7 +18,6 @@ export class Allocation {
     this.device = device;
     this.native = native;
     this.address = native.address;
-    this.byteLength = native.byteLength;
     this.contents = device.zeroCopy ? native.contents() : null;
   }
 }

@@ -1,6 +1,7 @@
 import {
   type CounterMark,
   describeValue,
+  disposedError,
   MlxError,
   type SizePolicy,
   type Slot,
@@ -283,10 +284,6 @@ function checkBuffer(buffer: MlxBuffer, where: string): void {
       value: buffer,
     });
   }
-}
-
-function disposedError(where: string): MlxError {
-  return new MlxError("DISPOSED", `${where}: the pool has been disposed`, { value: where });
 }
 
 function fenceOf(options: FenceOptions | undefined): PromiseLike<unknown> | undefined {
