@@ -60,7 +60,7 @@ fi
 
 PACK="$WORK/tarballs"
 mkdir -p "$PACK"
-PACKAGES=(bucket-pool residency metal-native pool cli)
+PACKAGES=(errors bucket-pool residency metal-native pool cli)
 declare -A TGZ
 for p in "${PACKAGES[@]}"; do
   if ! (cd "packages/$p" && pnpm pack --pack-destination "$PACK" >"$WORK/pack-$p.log" 2>&1); then
@@ -165,7 +165,7 @@ readme_example() {
 
 # ---- a. @mlx/bucket-pool alone -----------------------------------------------------------------
 A="$WORK/consumer-bucket-pool"
-if fresh_project "$A" "${TGZ[bucket-pool]}" && from_tarballs "$A" bucket-pool; then
+if fresh_project "$A" "${TGZ[bucket-pool]}" "${TGZ[errors]}" && from_tarballs "$A" bucket-pool errors; then
   cat >"$A/use.mjs" <<'EOF'
 import assert from "node:assert/strict";
 import { BucketPool, Lease, MlxError, bucketSize } from "@mlx/bucket-pool";
@@ -205,7 +205,7 @@ fi
 
 # ---- b. @mlx/residency (+ bucket-pool) --------------------------------------------------------
 B="$WORK/consumer-residency"
-if fresh_project "$B" "${TGZ[residency]}" "${TGZ[bucket-pool]}" && from_tarballs "$B" residency bucket-pool; then
+if fresh_project "$B" "${TGZ[residency]}" "${TGZ[bucket-pool]}" "${TGZ[errors]}" && from_tarballs "$B" residency bucket-pool errors; then
   cat >"$B/use.mjs" <<'EOF'
 import assert from "node:assert/strict";
 import { InMemoryNativeResidencySet, ResidencySet } from "@mlx/residency";
@@ -240,8 +240,8 @@ fi
 
 # ---- c. @mlx/pool (+ bucket-pool, residency, metal-native), addon built by the documented step --
 C="$WORK/consumer-pool"
-if fresh_project "$C" "${TGZ[pool]}" "${TGZ[bucket-pool]}" "${TGZ[residency]}" "${TGZ[metal-native]}" &&
-  from_tarballs "$C" pool bucket-pool residency metal-native; then
+if fresh_project "$C" "${TGZ[pool]}" "${TGZ[bucket-pool]}" "${TGZ[errors]}" "${TGZ[residency]}" "${TGZ[metal-native]}" &&
+  from_tarballs "$C" pool bucket-pool errors residency metal-native; then
   pass "pool: npm install of pool, bucket-pool, residency and metal-native tarballs"
   readme_example "$C/node_modules/@mlx/pool" "$C/example.mjs"
 
@@ -276,8 +276,8 @@ fi
 
 # ---- d. @mlx/cli: the mlx-pool bin from a plain npm install ----------------------------------------
 D="$WORK/consumer-cli"
-if fresh_project "$D" "${TGZ[cli]}" "${TGZ[pool]}" "${TGZ[bucket-pool]}" "${TGZ[residency]}" "${TGZ[metal-native]}" &&
-  from_tarballs "$D" cli pool bucket-pool residency metal-native &&
+if fresh_project "$D" "${TGZ[cli]}" "${TGZ[pool]}" "${TGZ[bucket-pool]}" "${TGZ[errors]}" "${TGZ[residency]}" "${TGZ[metal-native]}" &&
+  from_tarballs "$D" cli pool bucket-pool errors residency metal-native &&
   (cd "$D/node_modules/@mlx/metal-native" && npx cmake-js configure && npx cmake-js build) >"$D/cmake-js.log" 2>&1; then
   if out=$(cd "$D" && npx --offline mlx-pool info 2>&1); then
     pass "cli: npm install + build step; \`npx mlx-pool info\` exits 0 ($(wc -l <<<"$out") lines)"
@@ -314,8 +314,8 @@ else
   fi
 
   E="$WORK/consumer-prebuilt"
-  if fresh_project "$E" "${TGZ[pool]}" "${TGZ[bucket-pool]}" "${TGZ[residency]}" "${TGZ[metal-native]}" "$PRE" &&
-    from_tarballs "$E" pool bucket-pool residency metal-native metal-native-linux-x64; then
+  if fresh_project "$E" "${TGZ[pool]}" "${TGZ[bucket-pool]}" "${TGZ[errors]}" "${TGZ[residency]}" "${TGZ[metal-native]}" "$PRE" &&
+    from_tarballs "$E" pool bucket-pool errors residency metal-native metal-native-linux-x64; then
     readme_example "$E/node_modules/@mlx/pool" "$E/example.mjs"
     out=$(cd "$E" && node example.mjs 2>&1)
     rc=$?

@@ -1,5 +1,5 @@
 export { BucketPool, type CounterMark, type Fence } from "./bucket-pool.js";
-export { describeValue, disposedError, type ErrorCode, MlxError } from "./errors.js";
+export { describeValue, disposedError, type ErrorCode, isMlxError, MlxError } from "./errors.js";
 export { FreeLists } from "./free-lists.js";
 export { Lease } from "./lease.js";
 export { type BucketPoolOptions, DEFAULT_MAX_BUFFERS } from "./options.js";
