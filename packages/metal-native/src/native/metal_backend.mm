@@ -4,8 +4,8 @@
 //
 // Compiled with ARC: a retained id<MTLBuffer> travels in Allocation::handle
 // (__bridge_retained) and is released in release() (__bridge_transfer).
-#if !defined(__APPLE__)
-#error "metal_backend.mm is for macOS builds only"
+#if !defined(__APPLE__) && !defined(MLX_METAL_FAKE)
+#error "metal_backend.mm is for macOS builds (or the fake Metal runtime of test/fake-metal)"
 #endif
 
 #include <Availability.h>
