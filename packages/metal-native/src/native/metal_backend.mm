@@ -27,9 +27,26 @@
 #define MLX_METAL_RESIDENCY_SDK 0
 #endif
 
+// The Objective-C runtime's pool entry points (the ones @autoreleasepool compiles to).
+extern "C" void* objc_autoreleasePoolPush(void);
+extern "C" void objc_autoreleasePoolPop(void* pool);
+
 namespace mlx {
 
 namespace {
+
+// An autorelease pool popped when the scope ends, exceptions included: ARC does not pop an
+// @autoreleasepool that an exception leaves, so every pool here that may throw is one of these.
+class ScopedAutoreleasePool {
+ public:
+  ScopedAutoreleasePool() : pool_(objc_autoreleasePoolPush()) {}
+  ~ScopedAutoreleasePool() { objc_autoreleasePoolPop(pool_); }
+  ScopedAutoreleasePool(const ScopedAutoreleasePool&) = delete;
+  ScopedAutoreleasePool& operator=(const ScopedAutoreleasePool&) = delete;
+
+ private:
+  void* pool_;
+};
 
 std::string describe(NSError* error) {
   if (error == nil) return "no error description";
@@ -55,7 +72,8 @@ class API_AVAILABLE(macos(15.0)) MetalResidencySet final : public BackendResiden
   MetalResidencySet(id<MTLDevice> device, id<MTLCommandQueue> queue, const std::string& label,
                     uint64_t initialCapacity)
       : queue_(queue) {
-    @autoreleasepool {
+    {
+      ScopedAutoreleasePool pool;
       MTLResidencySetDescriptor* descriptor = [[MTLResidencySetDescriptor alloc] init];
       descriptor.label = [NSString stringWithUTF8String:label.c_str()];
       descriptor.initialCapacity = static_cast<NSUInteger>(initialCapacity);
@@ -113,7 +131,8 @@ class MetalDevice final : public BackendDevice {
   const DeviceInfo& info() const override { return info_; }
 
   Allocation allocate(uint64_t byteLength) override {
-    @autoreleasepool {
+    {
+      ScopedAutoreleasePool pool;
       id<MTLBuffer> buffer = [device_ newBufferWithLength:static_cast<NSUInteger>(byteLength)
                                                   options:MTLResourceStorageModeShared];
       if (buffer == nil) {
@@ -155,7 +174,8 @@ class MetalDevice final : public BackendDevice {
   // after every command buffer committed before it. completion_fence.cpp does the rest.
   bool enqueueFence(uint64_t stream, const std::shared_ptr<FenceSignal>& signal) override {
     checkDefaultStream(stream, "metal");
-    @autoreleasepool {
+    {
+      ScopedAutoreleasePool pool;
       id<MTLCommandBuffer> commandBuffer = [queue_ commandBuffer];
       if (commandBuffer == nil) {
         throw NativeError(ErrorCode::DeviceNotFound, "commandBuffer returned nil",
@@ -199,7 +219,8 @@ BackendProbe probeMetalBackend() {
 }
 
 std::shared_ptr<BackendDevice> openMetalBackend() {
-  @autoreleasepool {
+  {
+    ScopedAutoreleasePool pool;
     id<MTLDevice> device = MTLCreateSystemDefaultDevice();
     if (device == nil) {
       throw NativeError(ErrorCode::DeviceNotFound, "MTLCreateSystemDefaultDevice returned nil",
