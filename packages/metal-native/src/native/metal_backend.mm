@@ -153,8 +153,8 @@ class MetalDevice final : public BackendDevice {
   void release(const Allocation& allocation) noexcept override {
     if (allocation.handle == nullptr) return;
     @autoreleasepool {
-      id<MTLBuffer> buffer = (__bridge_transfer id<MTLBuffer>)allocation.handle;
-      buffer = nil;  // drops the reference taken in allocate()
+      // Takes back the reference allocate() handed out; ARC releases it at the end of scope.
+      (void)(__bridge_transfer id<MTLBuffer>)allocation.handle;
     }
   }
 
