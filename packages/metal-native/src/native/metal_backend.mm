@@ -12,7 +12,6 @@
 #import <Foundation/Foundation.h>
 #import <Metal/Metal.h>
 
-#include <cstring>
 #include <string>
 
 #include "argument_checks.h"
@@ -140,8 +139,8 @@ class MetalDevice final : public BackendDevice {
                                                       std::to_string(byteLength) +
                                                       " options:StorageModeShared returned nil");
       }
-      // Zero-filled is part of the contract; Metal does not document fresh contents.
-      std::memset(buffer.contents, 0, static_cast<size_t>(byteLength));
+      // Zero-filled without writing a page: newBufferWithLength:options: "creates a buffer
+      // the method clears with zero values" (fresh pages stay untouched until used).
       Allocation allocation;
       allocation.contents = buffer.contents;
       allocation.byteLength = byteLength;
