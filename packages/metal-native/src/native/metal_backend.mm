@@ -52,14 +52,28 @@ std::string describe(NSError* error) {
   return std::string(error.localizedDescription.UTF8String ?: "unknown error");
 }
 
-// Empty when residency sets can be used; otherwise why not.
-std::string residencyUnavailableReason() {
+// Every Metal device, enumerated once per process and kept for it. MTLCreateSystemDefaultDevice
+// is never called: on a Mac with two GPUs each call switches the system to the discrete one.
+// Position 0 is the device opened, as in MLX.
+NSArray<id<MTLDevice>>* allDevices() {
+  static NSArray<id<MTLDevice>>* const devices = MTLCopyAllDevices();
+  return devices;
+}
+
+// Empty when residency sets can be used; otherwise why not. MLX checks the same family.
+std::string residencyUnavailableReason(id<MTLDevice> device) {
 #if MLX_METAL_RESIDENCY_SDK
-  if (@available(macOS 15, *)) return "";
+  if (@available(macOS 15, *)) {
+    if (![device supportsFamily:MTLGPUFamilyMetal3]) {
+      return "this GPU is not in MTLGPUFamilyMetal3, which residency sets need";
+    }
+    return "";
+  }
   NSOperatingSystemVersion version = [NSProcessInfo processInfo].operatingSystemVersion;
   return "MTLResidencySet needs macOS 15 or later; this is macOS " +
          std::to_string(version.majorVersion) + "." + std::to_string(version.minorVersion);
 #else
+  (void)device;
   return "built against a macOS SDK older than 15, which has no MTLResidencySet "
          "(needs macOS 15 or later)";
 #endif
@@ -122,7 +136,7 @@ class MetalDevice final : public BackendDevice {
     info_.maxBufferLength = device.maxBufferLength;
     info_.hasUnifiedMemory = device.hasUnifiedMemory;
     info_.recommendedMaxWorkingSetSize = device.recommendedMaxWorkingSetSize;
-    info_.residencyUnsupportedReason = residencyUnavailableReason();
+    info_.residencyUnsupportedReason = residencyUnavailableReason(device);
     info_.residencySupported = info_.residencyUnsupportedReason.empty();
   }
 
@@ -166,7 +180,7 @@ class MetalDevice final : public BackendDevice {
 #endif
     (void)initialCapacity;
     // Unreachable through Device, which checks residencySupported first.
-    throw NativeError(ErrorCode::Residency, residencyUnavailableReason(), ErrorValue::of(label));
+    throw NativeError(ErrorCode::Residency, info_.residencyUnsupportedReason, ErrorValue::of(label));
   }
 
   // An empty command buffer on the device's queue: the queue runs in order, so it completes
@@ -207,12 +221,9 @@ class MetalDevice final : public BackendDevice {
 BackendProbe probeMetalBackend() {
   BackendProbe probe{BackendKind::Metal};
   probe.built = true;
-  @autoreleasepool {
-    id<MTLDevice> device = MTLCreateSystemDefaultDevice();
-    probe.available = device != nil;
-  }
+  probe.available = allDevices().count > 0;
   if (!probe.available) {
-    probe.reason = "MTLCreateSystemDefaultDevice returned nil (no Metal GPU in this session)";
+    probe.reason = "MTLCopyAllDevices found no device (no Metal GPU in this session)";
   }
   return probe;
 }
@@ -220,11 +231,12 @@ BackendProbe probeMetalBackend() {
 std::shared_ptr<BackendDevice> openMetalBackend() {
   {
     ScopedAutoreleasePool pool;
-    id<MTLDevice> device = MTLCreateSystemDefaultDevice();
-    if (device == nil) {
-      throw NativeError(ErrorCode::DeviceNotFound, "MTLCreateSystemDefaultDevice returned nil",
+    NSArray<id<MTLDevice>>* devices = allDevices();
+    if (devices.count == 0) {
+      throw NativeError(ErrorCode::DeviceNotFound, "MTLCopyAllDevices found no device",
                         ErrorValue::of(std::string("metal")));
     }
+    id<MTLDevice> device = [devices objectAtIndex:0];
     id<MTLCommandQueue> queue = [device newCommandQueue];
     if (queue == nil) {
       throw NativeError(ErrorCode::DeviceNotFound, "newCommandQueue returned nil",
