@@ -12,6 +12,8 @@
 #import <Foundation/Foundation.h>
 #import <Metal/Metal.h>
 
+#include <atomic>
+#include <memory>
 #include <string>
 
 #include "argument_checks.h"
@@ -79,12 +81,18 @@ std::string residencyUnavailableReason(id<MTLDevice> device) {
 #endif
 }
 
+// addResidencySet: "You can add up to 32 different residency sets to a command queue."
+constexpr int kMaxResidencySetsPerQueue = 32;
+
+// Residency sets attached to one device's queue (the Node thread creates and destroys them).
+using AttachedSetCount = std::shared_ptr<std::atomic<int>>;
+
 #if MLX_METAL_RESIDENCY_SDK
 class API_AVAILABLE(macos(15.0)) MetalResidencySet final : public BackendResidencySet {
  public:
-  MetalResidencySet(id<MTLDevice> device, id<MTLCommandQueue> queue, const std::string& label,
-                    uint64_t initialCapacity)
-      : queue_(queue) {
+  MetalResidencySet(id<MTLDevice> device, id<MTLCommandQueue> queue, AttachedSetCount attached,
+                    const std::string& label, uint64_t initialCapacity)
+      : queue_(queue), attached_(std::move(attached)) {
     {
       ScopedAutoreleasePool pool;
       MTLResidencySetDescriptor* descriptor = [[MTLResidencySetDescriptor alloc] init];
@@ -99,6 +107,7 @@ class API_AVAILABLE(macos(15.0)) MetalResidencySet final : public BackendResiden
       }
       // Attached to the device's queue: command buffers from it see the set's allocations.
       [queue_ addResidencySet:set_];
+      attached_->fetch_add(1);
     }
   }
 
@@ -106,6 +115,7 @@ class API_AVAILABLE(macos(15.0)) MetalResidencySet final : public BackendResiden
     @autoreleasepool {
       [queue_ removeResidencySet:set_];
     }
+    attached_->fetch_sub(1);
   }
 
   void addAllocation(const Allocation& allocation) override {
@@ -125,6 +135,7 @@ class API_AVAILABLE(macos(15.0)) MetalResidencySet final : public BackendResiden
   }
 
   id<MTLCommandQueue> queue_;
+  AttachedSetCount attached_;
   id<MTLResidencySet> set_;
 };
 #endif
@@ -175,7 +186,15 @@ class MetalDevice final : public BackendDevice {
                                                        uint64_t initialCapacity) override {
 #if MLX_METAL_RESIDENCY_SDK
     if (@available(macOS 15, *)) {
-      return std::make_unique<MetalResidencySet>(device_, queue_, label, initialCapacity);
+      if (attachedSets_->load() >= kMaxResidencySetsPerQueue) {
+        throw NativeError(ErrorCode::Residency,
+                          "cannot create residency set \"" + label + "\": the device's command queue " +
+                              "already holds " + std::to_string(kMaxResidencySetsPerQueue) +
+                              " residency sets, Metal's limit per queue; destroy one first",
+                          ErrorValue::of(label));
+      }
+      return std::make_unique<MetalResidencySet>(device_, queue_, attachedSets_, label,
+                                                 initialCapacity);
     }
 #endif
     (void)initialCapacity;
@@ -213,6 +232,7 @@ class MetalDevice final : public BackendDevice {
  private:
   id<MTLDevice> device_;
   id<MTLCommandQueue> queue_;
+  AttachedSetCount attachedSets_ = std::make_shared<std::atomic<int>>(0);
   DeviceInfo info_;
 };
 
