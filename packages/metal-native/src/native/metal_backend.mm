@@ -12,7 +12,9 @@
 #import <Foundation/Foundation.h>
 #import <Metal/Metal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -80,6 +82,70 @@ std::string residencyUnavailableReason(id<MTLDevice> device) {
          "(needs macOS 15 or later)";
 #endif
 }
+
+// MTLCommandBufferError codes by name, as the CUDA backend names its errors.
+const char* commandBufferErrorName(NSInteger code) {
+  switch (code) {
+    case MTLCommandBufferErrorNone:
+      return "MTLCommandBufferErrorNone";
+    case MTLCommandBufferErrorInternal:
+      return "MTLCommandBufferErrorInternal";
+    case MTLCommandBufferErrorTimeout:
+      return "MTLCommandBufferErrorTimeout";
+    case MTLCommandBufferErrorPageFault:
+      return "MTLCommandBufferErrorPageFault";
+    case MTLCommandBufferErrorAccessRevoked:
+      return "MTLCommandBufferErrorAccessRevoked";
+    case MTLCommandBufferErrorNotPermitted:
+      return "MTLCommandBufferErrorNotPermitted";
+    case MTLCommandBufferErrorOutOfMemory:
+      return "MTLCommandBufferErrorOutOfMemory";
+    case MTLCommandBufferErrorInvalidResource:
+      return "MTLCommandBufferErrorInvalidResource";
+    case MTLCommandBufferErrorMemoryless:
+      return "MTLCommandBufferErrorMemoryless";
+    case MTLCommandBufferErrorDeviceRemoved:
+      return "MTLCommandBufferErrorDeviceRemoved";
+    case MTLCommandBufferErrorStackOverflow:
+      return "MTLCommandBufferErrorStackOverflow";
+    default:
+      return "MTLCommandBufferErrorUnknown";
+  }
+}
+
+// A fence waiting for its command buffer. Completion handlers run on a thread of Metal's, where
+// an allocation failure would terminate the process: the failure's strings are reserved here,
+// on the Node thread, and the handler only copies into that capacity (truncating).
+struct PendingFence {
+  static constexpr size_t kTextCapacity = 256;
+
+  explicit PendingFence(std::shared_ptr<FenceSignal> s) : signal(std::move(s)) {
+    failure.ok = false;
+    failure.message.reserve(kTextCapacity);
+    failure.errorName.reserve(kTextCapacity);
+  }
+
+  // Allocates nothing: every append fits the reserved capacity.
+  void fail(const char* name, const char* description) noexcept {
+    append(failure.errorName, name);
+    append(failure.message, "the fence command buffer failed with ");
+    append(failure.message, name);
+    if (description != nullptr) {
+      append(failure.message, ": ");
+      append(failure.message, description);
+    }
+    signal->complete(std::move(failure));
+  }
+
+  std::shared_ptr<FenceSignal> signal;
+  FenceResult failure;
+
+ private:
+  static void append(std::string& text, const char* part) noexcept {
+    const size_t room = text.capacity() - text.size();
+    text.append(part, std::min(std::strlen(part), room));
+  }
+};
 
 // addResidencySet: "You can add up to 32 different residency sets to a command queue."
 constexpr int kMaxResidencySetsPerQueue = 32;
@@ -214,15 +280,16 @@ class MetalDevice final : public BackendDevice {
                           ErrorValue::of(std::string("metal")));
       }
       commandBuffer.label = @"mlx-native fence";
-      std::shared_ptr<FenceSignal> captured = signal;  // copied into the block
+      // Made here, on the Node thread; the block (copied by addCompletedHandler:) shares it.
+      auto pending = std::make_shared<PendingFence>(signal);
       [commandBuffer addCompletedHandler:^(id<MTLCommandBuffer> completed) {
-        if (completed.status == MTLCommandBufferStatusError) {
-          captured->complete(FenceResult::failure(
-              "the fence command buffer failed: " + describe(completed.error),
-              std::to_string(static_cast<long>(completed.error.code))));
-        } else {
-          captured->complete(FenceResult::success());
+        if (completed.status != MTLCommandBufferStatusError) {
+          pending->signal->complete(FenceResult::success());
+          return;
         }
+        NSError* error = completed.error;
+        pending->fail(error == nil ? "MTLCommandBufferStatusError" : commandBufferErrorName(error.code),
+                      error == nil ? nullptr : error.localizedDescription.UTF8String);
       }];
       [commandBuffer commit];
     }

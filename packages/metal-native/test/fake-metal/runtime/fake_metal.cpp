@@ -55,12 +55,21 @@ std::atomic<long> gCreateDefaultCalls{0}, gCopyAllCalls{0};
 thread_local std::vector<std::vector<Obj*>> tPools;
 thread_local bool tCompletionThread = false;
 
+// The fake's own bookkeeping allocates; it is not the handler's doing, so it is not counted.
+struct Bookkeeping {
+  bool saved = tCompletionThread;
+  Bookkeeping() { tCompletionThread = false; }
+  ~Bookkeeping() { tCompletionThread = saved; }
+};
+
 void violation(const std::string& what) {
+  Bookkeeping quiet;
   std::lock_guard<std::mutex> lock(gMutex);
   gViolations.push_back(what);
 }
 void record(Obj* self, const char* sel) {
   if (self == nullptr || self->isa == &kMeta || !self->isa->metalClass) return;
+  Bookkeeping quiet;
   std::lock_guard<std::mutex> lock(gMutex);
   gLog.push_back(std::string(self->isa->name) + " " + sel);
 }
@@ -85,6 +94,7 @@ Obj* allocObj(Class_* cls) {
   Obj* o = static_cast<Obj*>(calloc(1, cls->size));
   o->isa = cls;
   o->refs = 1;
+  Bookkeeping quiet;
   std::lock_guard<std::mutex> lock(gMutex);
   gLive.insert(o);
   return o;
@@ -123,6 +133,7 @@ void* fake_objc_lookup(Obj* receiver, Selector* sel) {
     violation(std::string("message ") + sel->name + " sent to a deallocated " + receiver->deadClass->name);
     return reinterpret_cast<void*>(&fake_nil_imp);
   }
+  Bookkeeping quiet;  // the lookup by name builds a std::string
   const bool isClass = receiver->isa == &kMeta;
   for (Class_* c = isClass ? reinterpret_cast<Class_*>(receiver) : receiver->isa; c; c = c->super) {
     auto& table = isClass ? c->classMethods : c->methods;
