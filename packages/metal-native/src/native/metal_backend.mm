@@ -51,10 +51,6 @@ class ScopedAutoreleasePool {
   void* pool_;
 };
 
-std::string describe(NSError* error) {
-  if (error == nil) return "no error description";
-  return std::string(error.localizedDescription.UTF8String ?: "unknown error");
-}
 
 // Every Metal device, enumerated once per process and kept for it. MTLCreateSystemDefaultDevice
 // is never called: on a Mac with two GPUs each call switches the system to the discrete one.
@@ -147,13 +143,18 @@ struct PendingFence {
   }
 };
 
-// addResidencySet: "You can add up to 32 different residency sets to a command queue."
-constexpr int kMaxResidencySetsPerQueue = 32;
-
 // Residency sets attached to one device's queue (the Node thread creates and destroys them).
 using AttachedSetCount = std::shared_ptr<std::atomic<int>>;
 
 #if MLX_METAL_RESIDENCY_SDK
+// addResidencySet: "You can add up to 32 different residency sets to a command queue."
+constexpr int kMaxResidencySetsPerQueue = 32;
+
+std::string describe(NSError* error) {
+  if (error == nil) return "no error description";
+  return std::string(error.localizedDescription.UTF8String ?: "unknown error");
+}
+
 class API_AVAILABLE(macos(15.0)) MetalResidencySet final : public BackendResidencySet {
  public:
   MetalResidencySet(id<MTLDevice> device, id<MTLCommandQueue> queue, AttachedSetCount attached,

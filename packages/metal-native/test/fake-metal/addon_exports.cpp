@@ -52,10 +52,17 @@ Napi::Value fakeMetalSetKnobs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// One object the fake makes and nobody releases: the test that the exit check fails on a leak.
+Napi::Value fakeMetalLeakForTest(const Napi::CallbackInfo& info) {
+  fake::leakForTest();
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void registerFakeMetalExports(Napi::Env env, Napi::Object exports) {
   exports.Set("fakeMetalReport", Napi::Function::New<fakeMetalReport>(env, "fakeMetalReport"));
+  exports.Set("fakeMetalLeakForTest", Napi::Function::New<fakeMetalLeakForTest>(env, "fakeMetalLeakForTest"));
   exports.Set("fakeMetalSetKnobs", Napi::Function::New<fakeMetalSetKnobs>(env, "fakeMetalSetKnobs"));
   exports.Set("fakeMetalWaitForCommandBuffers",
               Napi::Function::New<fakeMetalWaitForCommandBuffers>(env, "fakeMetalWaitForCommandBuffers"));

@@ -28,6 +28,7 @@ export interface FakeMetalExports {
   fakeMetalReport(): FakeMetalReport;
   fakeMetalSetKnobs(knobs: FakeMetalKnobs): void;
   fakeMetalWaitForCommandBuffers(): void;
+  fakeMetalLeakForTest(): void;
   liveBuffers(): { count: number; bytes: number };
 }
 

@@ -536,6 +536,7 @@ long residentPages(const void* memory, size_t length) {
   return resident;
 }
 bool onCompletionThread() { return tCompletionThread; }
+void leakForTest() { allocObj(cDescriptor); }
 long createSystemDefaultDeviceCalls() { return gCreateDefaultCalls; }
 long copyAllDevicesCalls() { return gCopyAllCalls; }
 long pendingCommandBuffers() { return gPending; }

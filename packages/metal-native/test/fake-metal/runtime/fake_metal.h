@@ -31,5 +31,6 @@ bool onCompletionThread();                    // true inside a completion handle
 long createSystemDefaultDeviceCalls();
 long copyAllDevicesCalls();
 long pendingCommandBuffers();
-void waitForCommandBuffers();                 // all committed command buffers completed
+void waitForCommandBuffers();
+void leakForTest();                           // strands one object: proves the leak checks fire                 // all committed command buffers completed
 }  // namespace fake
