@@ -1,5 +1,6 @@
-// Metal backend (macOS only; CMake adds this file under if(APPLE)). A thin shim: Metal calls
-// and nothing else. Argument checks, membership, counts and lifetimes are in the shared C++
+// Metal backend: macOS (CMake adds this file under if(APPLE)), and Linux against the fake Metal
+// runtime of test/fake-metal (MLX_METAL_FAKE), where CI runs it. A thin shim: Metal calls and
+// nothing else. Argument checks, membership, counts and lifetimes are in the shared C++
 // that the host backend runs in tests on every platform.
 //
 // Compiled with ARC: a retained id<MTLBuffer> travels in Allocation::handle
@@ -50,7 +51,6 @@ class ScopedAutoreleasePool {
  private:
   void* pool_;
 };
-
 
 // Every Metal device, enumerated once per process and kept for it. MTLCreateSystemDefaultDevice
 // is never called: on a Mac with two GPUs each call switches the system to the discrete one.
