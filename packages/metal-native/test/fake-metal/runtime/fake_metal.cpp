@@ -193,6 +193,9 @@ __attribute__((section("__objc_protocols"), used)) static void* s7[1];
 __attribute__((section("__objc_selectors"), used)) static void* s8[1];
 
 // ---- fake classes
+// Each method behaves as the Apple documentation page named beside its declaration in
+// sdk/Metal/Metal.h and sdk/Foundation/Foundation.h says; the rules tests rely on are quoted
+// here where they are implemented.
 namespace {
 using U = uintptr_t;
 struct String : Obj { char* text; };
