@@ -4,5 +4,9 @@ export default defineConfig({
   test: {
     // The soak tests measure RSS after a collection: without one, garbage handles hide leaks.
     execArgv: ["--expose-gc"],
+    // Against the fake Metal runtime (scripts/metal-fake/run.sh), every file ends with the
+    // fake's leak and balance check.
+    setupFiles:
+      process.env.MLX_METAL_FAKE === "1" ? ["../metal-native/test/fake-metal/vitest-setup.ts"] : [],
   },
 });

@@ -1,8 +1,9 @@
 // The pool on the real Metal backend: device open, zero-filled shared buffers, residency
 // membership and commit counts through the real MTLResidencySet (macOS 15+), registerExisting,
 // clear and dispose, MLX_NO_RESIDENCY=1, and the residency-off path below macOS 15.
-// Runs on Apple Silicon only (the hosted workflow's macos-15 and macos-14 jobs run it with
-// MLX_BACKEND=metal); everywhere else it skips and prints why.
+// Runs on Apple Silicon (the hosted workflow's macos-15 and macos-14 jobs run it with
+// MLX_BACKEND=metal) and against the fake Metal runtime on Linux; everywhere else it skips and
+// prints why.
 import { release } from "node:os";
 import { backendStatus } from "@mlx/metal-native";
 import { afterEach, describe, expect, it } from "vitest";
@@ -21,7 +22,9 @@ function macOSMajor(): number | null {
   return Number.isFinite(darwin) ? darwin - 9 : null;
 }
 const macOS = macOSMajor();
-const residencyExpected = macOS !== null && macOS >= 15;
+// The fake Metal runtime on Linux (MLX_METAL_FAKE=1, scripts/metal-fake/run.sh) is a macOS 15 GPU.
+const fakeMetal = process.platform !== "darwin" && process.env.MLX_METAL_FAKE === "1";
+const residencyExpected = fakeMetal || (macOS !== null && macOS >= 15);
 if (metalAvailable) {
   console.log(
     `metal.test.ts: macOS ${macOS} (Darwin ${release()}); expecting residency ${residencyExpected ? "on" : "off"}`,

@@ -16,6 +16,11 @@
 #include "errors.h"
 #include "residency_tracker.h"
 
+#if defined(MLX_METAL_FAKE)
+// test/fake-metal/addon_exports.cpp: fakeMetalReport() and friends, in the fake build only.
+void registerFakeMetalExports(Napi::Env env, Napi::Object exports);
+#endif
+
 namespace mlx {
 namespace {
 
@@ -653,6 +658,9 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("setExternalArrayBuffersRefused",
               Napi::Function::New<setExternalArrayBuffersRefused>(
                   env, "setExternalArrayBuffersRefused"));
+#if defined(MLX_METAL_FAKE)
+  ::registerFakeMetalExports(env, exports);
+#endif
   return exports;
 }
 

@@ -44,7 +44,10 @@ class NapiFenceSignal final : public FenceSignal {
 
   // A backend that drops its signal without completing it (it should not) still settles
   // the promise, so an awaiting caller never hangs.
+  // The last owner may be a backend's completion handler on a GPU thread: once completed,
+  // the destructor builds nothing there.
   ~NapiFenceSignal() override {
+    if (done_.load()) return;
     complete(FenceResult::failure("the backend dropped the fence before the GPU work completed",
                                   "FENCE_ABANDONED"));
   }

@@ -113,9 +113,19 @@ void ResidencyTracker::destroy() noexcept {
 void ResidencyTracker::forget(BufferRecord* buffer) noexcept {
   auto member = members_.find(buffer);
   if (member == members_.end()) return;
+  const bool committed = uncommitted_.erase(buffer) == 0;
   if (native_) native_->removeAllocation(member->second);
   members_.erase(member);
-  uncommitted_.erase(buffer);
+  // A committed member stays in the native set (and keeps its memory) until the removal is
+  // committed, so a buffer being freed commits it now, as MLX does after an erase. A member
+  // only staged needs none. Counted like every other commit.
+  if (!committed || !native_) return;
+  try {
+    native_->commit({});
+    ++commitCount_;
+  } catch (...) {
+    // A failed commit leaves the removal staged: the next commit applies it.
+  }
 }
 
 std::vector<Allocation> ResidencyTracker::memberAllocations() const {

@@ -1,0 +1,36 @@
+// Test-side view of the fake Objective-C runtime and fake Metal classes (README.md).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+namespace fake {
+// Fault switches and limits. Defaults follow Apple's documentation.
+struct Knobs {
+  bool noDevice = false;              // MTLCopyAllDevices is empty, MTLCreateSystemDefaultDevice nil
+  uint64_t failBuffersAbove = ~0ull;  // newBufferWithLength:options: returns nil above this
+  bool failResidencySet = false;      // newResidencySetWithDescriptor:error: fails with an NSError
+  bool failCommandBuffer = false;     // committed command buffers end with MTLCommandBufferStatusError
+  long commandBufferErrorCode = 3;    // the NSError code they then carry (MTLCommandBufferErrorPageFault)
+  bool supportsMetal3 = true;         // supportsFamily:MTLGPUFamilyMetal3
+  int maxSetsPerQueue = 32;           // "up to 32 different residency sets" per command queue
+};
+Knobs& knobs();
+long liveObjects();                           // fake objects alive (constant strings excluded)
+std::vector<std::string> liveObjectClasses();
+long leakedObjects();                         // live, less the device list the backend caches
+std::vector<std::string> leakedObjectClasses();
+std::vector<std::string>& violations();       // contract breaks: over-release, use after free, ...
+std::vector<std::string> log();               // "Class selector" calls on Metal objects
+void clearLog();
+int poolDepth();                              // autorelease pools pushed and not popped, this thread
+long autoreleasedWithoutPool();
+long commits();                               // MTLResidencySet commit calls
+long residentPages(const void* memory, size_t length);  // pages of a buffer's memory in RAM
+bool onCompletionThread();                    // true inside a completion handler's thread
+long createSystemDefaultDeviceCalls();
+long copyAllDevicesCalls();
+long pendingCommandBuffers();
+void waitForCommandBuffers();
+void leakForTest();                           // strands one object: proves the leak checks fire                 // all committed command buffers completed
+}  // namespace fake
