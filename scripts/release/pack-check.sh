@@ -80,7 +80,7 @@ for p in "${PACKAGES[@]}"; do
   need=(package/package.json package/README.md package/dist/index.js package/dist/index.d.ts)
   case "$p" in
     metal-native) need+=(package/CMakeLists.txt package/src/native/binding.cpp package/src/native/backend.h) ;;
-    cli) need+=(package/dist/bin.js) ;;
+    cli) need+=(package/dist/bin.js package/trace-schema.json) ;;
   esac
   for f in "${need[@]}"; do grep -qx "$f" <<<"$list" || problems+=("missing $f"); done
   bad=$(grep -E '^package/(build|build-[^/]*|test|bench|node_modules|\.turbo)/|\.test\.|\.node$|tsconfig' <<<"$list" | head -5)
