@@ -9,6 +9,9 @@ const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).statu
 if (!hasScript)
   console.log("progress.test.ts: TTY tests skipped: `script` (util-linux) is not installed");
 
+/** Carriage return, or the escape sequence that moves the cursor to column 1. */
+const REDRAW = new RegExp(`\r|${String.fromCharCode(27)}\\[1G`, "g");
+
 /** Runs `mlx-pool ARGS` on a pseudo-terminal; returns what the terminal showed. */
 function onTerminal(args: string, delayMs: number): { status: number | null; screen: string } {
   const result = spawnSync("script", ["-qec", `${process.execPath} ${BIN} ${args}`, "/dev/null"], {
@@ -17,7 +20,7 @@ function onTerminal(args: string, delayMs: number): { status: number | null; scr
     timeout: 120_000,
   });
   // The bar redraws in place: split its frames so each can be matched on its own.
-  return { status: result.status, screen: result.stdout.replace(/\r|\u001b\[1G/g, "\n") };
+  return { status: result.status, screen: result.stdout.replace(REDRAW, "\n") };
 }
 
 /** The last frame of each labelled bar: label -> "value/total unit". */
