@@ -55,12 +55,8 @@ const program = new Command("mlx-pool")
   // Bad usage (unknown option, bad choice or number) exits 2, as a malformed trace does.
   .exitOverride();
 
-/** A subcommand whose usage errors end with a hint naming its own help. */
-function command(name: string): Command {
-  return program.command(name).showHelpAfterError(`(mlx-pool ${name} --help lists its options)`);
-}
-
-command("demo")
+program
+  .command("demo")
   .description(
     "a decode loop through the pool (and through direct allocation), with a short report",
   )
@@ -76,7 +72,8 @@ command("demo")
     }),
   );
 
-command("info")
+program
+  .command("info")
   .description("backends built, device, unified memory, max buffer length, residency support")
   .addOption(backendOption())
   .option("--json", "print as JSON")
@@ -89,7 +86,8 @@ command("info")
     }),
   );
 
-command("bench")
+program
+  .command("bench")
   .description("pooled alloc+reset vs direct alloc+destroy on one decode step's sizes, per backend")
   .addOption(
     new Option("--backend <name>", "one backend (default: every available one)").choices(
@@ -112,7 +110,8 @@ command("bench")
     }),
   );
 
-command("replay")
+program
+  .command("replay")
   .description(
     "drive the pool over a mlx-pool-trace/1 file and report footprint and fresh allocations",
   )
@@ -144,6 +143,10 @@ command("replay")
       },
     ),
   );
+
+// Each subcommand's usage errors end with a hint naming its own help.
+for (const sub of program.commands)
+  sub.showHelpAfterError(`(mlx-pool ${sub.name()} --help lists its options)`);
 
 try {
   program.parse();
