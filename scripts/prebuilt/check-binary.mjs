@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Lifecycle check of a prebuilt package, run in its folder.
-//   prepublishOnly: refuses to publish without its mlx_native.node, or with one for another
-//     platform (checked from the file's header: ELF x86-64 / Mach-O arm64).
+//   prepublishOnly (--publish): refuses to publish without its mlx_native.node, or with one for
+//     another platform (checked from the header of the file: ELF x86-64 / Mach-O arm64).
 //   prepack: refuses a binary for another platform; a missing one is only reported, so that
 //     `pnpm -r pack` packs the workspace on any machine (the binary of each prebuilt package is
 //     built on its own platform). Such a tarball holds no binary and must not be published:
@@ -13,7 +13,7 @@ const manifest = JSON.parse(readFileSync("package.json", "utf8"));
 // top in the workspace, pnpm would warn about the other platform's package on every command.
 const { os, cpu } = manifest.publishConfig ?? manifest;
 const target = `${os[0]}-${cpu[0]}`;
-const publishing = process.env.npm_lifecycle_event === "prepublishOnly";
+const publishing = process.argv.includes("--publish");
 let bytes;
 try {
   bytes = readFileSync("mlx_native.node");
