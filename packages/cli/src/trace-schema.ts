@@ -25,7 +25,7 @@ export function traceSchemaProblem(document: unknown): SchemaProblem | null {
   if (validate(document)) return null;
   const error = mostSpecific(validate.errors ?? []);
   const [, top, step, op, item] = (error?.instancePath ?? "").split("/");
-  const message = `${error?.message ?? "is invalid"} (trace schema ${error?.schemaPath ?? "#"})`;
+  const message = `${error?.message ?? "is invalid"} (trace schema)`;
   if (top === "steps" && step !== undefined) {
     return {
       detail: item === undefined ? message : `item ${item} ${message}`,
