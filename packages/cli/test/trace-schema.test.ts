@@ -124,8 +124,6 @@ describe("parseTrace with the schema", () => {
     const { code, stdout, stderr } = runCli(["replay", file]);
     expect(code).toBe(2);
     expect(stdout).toBe("");
-    expect(stderr.trim()).toBe(
-      "mlx-pool replay: description must be string (trace schema)",
-    );
+    expect(stderr.trim()).toBe("mlx-pool replay: description must be string (trace schema)");
   });
 });
