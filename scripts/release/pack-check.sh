@@ -80,7 +80,7 @@ for p in "${PACKAGES[@]}"; do
   need=(package/package.json package/README.md package/dist/index.js package/dist/index.d.ts)
   case "$p" in
     metal-native) need+=(package/CMakeLists.txt package/src/native/binding.cpp package/src/native/backend.h) ;;
-    cli) need+=(package/dist/bin.js) ;;
+    cli) need+=(package/dist/bin.js package/trace-schema.json) ;;
   esac
   for f in "${need[@]}"; do grep -qx "$f" <<<"$list" || problems+=("missing $f"); done
   bad=$(grep -E '^package/(build|build-[^/]*|test|bench|node_modules|\.turbo)/|\.test\.|\.node$|tsconfig' <<<"$list" | head -5)
@@ -305,6 +305,9 @@ else
   problems=()
   [ "$(sort <<<"$list" | tr '\n' ' ')" = "package/README.md package/mlx_native.node package/package.json " ] || problems+=("contents: $(tr '\n' ' ' <<<"$list")")
   [ "$size" -le $((4 * 1024 * 1024)) ] || problems+=("$size bytes > 4 MiB")
+  pre_manifest=$(tar xzf "$PRE" -O package/package.json)
+  node -e 'const j=JSON.parse(process.argv[1]); process.exit(j.os?.[0]==="linux" && j.cpu?.[0]==="x64" ? 0 : 1)' "$pre_manifest" ||
+    problems+=("packed package.json lacks os [linux] / cpu [x64] (publishConfig copies them up)")
   grep -q "\"@mlx/metal-native-linux-x64\":\"$version\"" <<<"$optional" || problems+=("metal-native optionalDependencies: $optional")
   grep -q "\"@mlx/metal-native-darwin-arm64\":\"$version\"" <<<"$optional" || problems+=("metal-native optionalDependencies: $optional")
   if [ ${#problems[@]} -eq 0 ]; then
@@ -329,6 +332,27 @@ else
     fi
   else
     fail "prebuilt: npm install with the linux-x64 tarball" "$(tail -20 "$E/npm-install.log" 2>/dev/null)"
+  fi
+fi
+
+# ---- f. a prebuilt package without its binary: `pnpm pack` (and so `pnpm -r pack`) works and
+# says so; the tarball holds no binary; `pnpm publish` refuses it.
+DARWIN=packages/metal-native-darwin-arm64
+if [ -f "$DARWIN/mlx_native.node" ]; then
+  echo "SKIP prebuilt without a binary: $DARWIN/mlx_native.node exists here"
+else
+  NB="$WORK/no-binary"
+  mkdir -p "$NB"
+  out=$(cd "$DARWIN" && pnpm pack --pack-destination "$NB" 2>&1)
+  rc=$?
+  list=$(tar tzf "$NB"/mlx-metal-native-darwin-arm64-*.tgz 2>/dev/null)
+  pub=$(cd "$DARWIN" && pnpm publish --dry-run --no-git-checks 2>&1)
+  pub_rc=$?
+  if [ $rc -eq 0 ] && grep -q "skipped the binary" <<<"$out" && [ -n "$list" ] && ! grep -q "mlx_native.node" <<<"$list" &&
+    [ $pub_rc -ne 0 ] && grep -q "mlx_native.node is missing" <<<"$pub"; then
+    pass "prebuilt without a binary: darwin-arm64 packs with \"$(grep -m1 -o 'skipped the binary[^;]*' <<<"$out")\", no binary inside; publish --dry-run refuses it"
+  else
+    fail "prebuilt without a binary (want pack exit 0 and no binary, publish refused)" "pack exit $rc: $(tail -3 <<<"$out")" "contents: $(tr '\n' ' ' <<<"$list")" "publish exit $pub_rc: $(tail -3 <<<"$pub")"
   fi
 fi
 

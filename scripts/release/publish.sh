@@ -56,10 +56,10 @@ for line in "${ORDER[@]}"; do
     echo "== $name@$version is already on the registry: skipped"
     continue
   fi
-  # Prebuilt packages (os/cpu fields) need their mlx_native.node, built on their own platform
+  # Prebuilt packages (os/cpu fields, in publishConfig) need their mlx_native.node, built on their own platform
   # (scripts/prebuilt/; the hosted release workflow builds and publishes darwin-arm64): a dry run
   # skips one without it, a real publish stops (its prepack check refuses to pack it anyway).
-  if [ -f "$dir/package.json" ] && node -e 'process.exit(require(process.argv[1]).os ? 0 : 1)' "$PWD/$dir/package.json" &&
+  if [ -f "$dir/package.json" ] && node -e 'const j = require(process.argv[1]); process.exit(j.publishConfig?.os ?? j.os ? 0 : 1)' "$PWD/$dir/package.json" &&
     [ ! -f "$dir/mlx_native.node" ]; then
     if [ "$REALLY" = 1 ]; then
       echo "== $name@$version: $dir/mlx_native.node is missing (build it on its platform: scripts/prebuilt/)" >&2

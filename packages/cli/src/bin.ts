@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
 import { BACKEND_CHOICES } from "@mlx/pool";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { formatBench, runBench } from "./commands/bench.js";
@@ -6,7 +7,7 @@ import { DEFAULT_DEMO_TOKENS, formatDemo, runDemo } from "./commands/demo.js";
 import { collectInfo, formatInfo } from "./commands/info.js";
 import { replayCommand } from "./commands/replay-command.js";
 import { processIO, UsageError } from "./io.js";
-import { PRESET_NAMES } from "./presets.js";
+import { PRESET_DESCRIPTIONS, PRESET_NAMES } from "./presets.js";
 
 const io = processIO;
 const BACKENDS: string[] = [...BACKEND_CHOICES];
@@ -19,6 +20,12 @@ function integer(min: number) {
     return n;
   };
 }
+
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+
+const presetHelp = `pool configuration: ${PRESET_NAMES.map((p) => `${p} (${PRESET_DESCRIPTIONS[p]})`).join("; ")}`;
+const presetOption = () =>
+  new Option("--preset <name>", presetHelp).choices([...PRESET_NAMES]).default("seed");
 
 const backendOption = () =>
   new Option("--backend <name>", "device backend").choices(BACKENDS).default("auto");
@@ -42,7 +49,9 @@ function guarded<A extends unknown[]>(
 
 const program = new Command("mlx-pool")
   .description("Demo, benchmark and trace replay for the @mlx buffer pool")
-  .showHelpAfterError()
+  .version(version, "-V, --version", "print the version")
+  // A usage error is its one line and a hint, not the whole help.
+  .showHelpAfterError("(mlx-pool --help lists the commands)")
   // Bad usage (unknown option, bad choice or number) exits 2, as a malformed trace does.
   .exitOverride();
 
@@ -53,9 +62,7 @@ program
   )
   .addOption(backendOption())
   .option("--tokens <n>", "tokens to decode", integer(1), DEFAULT_DEMO_TOKENS)
-  .addOption(
-    new Option("--preset <name>", "pool configuration").choices([...PRESET_NAMES]).default("seed"),
-  )
+  .addOption(presetOption())
   .option("--json", "print the report as JSON")
   .action(
     guarded("demo", (opts: { backend: "auto"; tokens: number; preset: string; json?: boolean }) => {
@@ -91,10 +98,13 @@ program
   .option("--json", "print as JSON")
   .action(
     guarded("bench", (opts: { backend?: string; repetitions: number; json?: boolean }) => {
-      const results = runBench({
-        backends: opts.backend === undefined ? undefined : [opts.backend],
-        repetitions: opts.repetitions,
-      });
+      const results = runBench(
+        {
+          backends: opts.backend === undefined ? undefined : [opts.backend],
+          repetitions: opts.repetitions,
+        },
+        io,
+      );
       if (opts.json) io.out(JSON.stringify(results));
       else for (const line of formatBench(results)) io.out(line);
     }),
@@ -107,12 +117,13 @@ program
   )
   .argument("<file>", "trace file (JSON, format mlx-pool-trace/1)")
   .option("--policy <name>", "size policy (pow2, pow2-div2/4/8/16); overrides the preset's")
-  .addOption(
-    new Option("--preset <name>", "pool configuration").choices([...PRESET_NAMES]).default("seed"),
-  )
+  .addOption(presetOption())
   .option("--warmup-steps <n>", "steps before this index are warm-up", integer(0), 3)
   .option("--json", "print one JSON object")
-  .option("--chart <file>", "write an SVG of held and live bytes under seed, lean (and --policy)")
+  .option(
+    "--chart <file>",
+    "write an SVG chart: held (reserved) bytes under seed, lean (and --policy) beside live (allocated) bytes, per step",
+  )
   .addOption(backendOption())
   .action(
     guarded(
@@ -132,6 +143,10 @@ program
       },
     ),
   );
+
+// Each subcommand's usage errors end with a hint naming its own help.
+for (const sub of program.commands)
+  sub.showHelpAfterError(`(mlx-pool ${sub.name()} --help lists its options)`);
 
 try {
   program.parse();

@@ -1,7 +1,10 @@
 export {
+  binaryTicks,
   type ChartOptions,
   type ChartSeries,
+  type ChartXMark,
   escapeXml,
+  formatBinaryTick,
   formatBytes,
   renderLineChart,
 } from "./chart.js";
@@ -29,6 +32,7 @@ export {
 } from "./commands/info.js";
 export {
   type ReplayOptions,
+  type ReplayPass,
   type ReplayResult,
   type ReplaySeries,
   replayPoolOptions,
@@ -38,12 +42,14 @@ export {
   formatReplay,
   loadTrace,
   type ReplayCommandOptions,
-  replayChart,
   replayCommand,
 } from "./commands/replay-command.js";
+export { deviceLabel } from "./device-label.js";
 export { SAMPLE_TRACE_PATH } from "./fixtures.js";
 export { type CommandIO, processIO, UsageError } from "./io.js";
-export { PRESET_NAMES, type PresetName, presetOptions } from "./presets.js";
+export { PRESET_DESCRIPTIONS, PRESET_NAMES, type PresetName, presetOptions } from "./presets.js";
+export { type Progress, startProgress } from "./progress.js";
+export { type ChartedRun, checkChartTarget, replayChart, stepMarks } from "./replay-chart.js";
 export { quantile, type Spread, spreadOf } from "./timing.js";
 export {
   parseTrace,
@@ -53,3 +59,9 @@ export {
   type TraceOp,
   validateTrace,
 } from "./trace.js";
+export {
+  type SchemaProblem,
+  TRACE_SCHEMA,
+  TRACE_SCHEMA_URL,
+  traceSchemaProblem,
+} from "./trace-schema.js";

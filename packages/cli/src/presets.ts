@@ -5,8 +5,14 @@ import { UsageError } from "./io.js";
 export const PRESET_NAMES = ["seed", "lean"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
+/** What each preset does, in a few words (help text, chart legends). */
+export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
+  seed: "power-of-two classes, exact-class reuse, no cache limit",
+  lean: "quarter-power-of-two classes above 1 MiB, best-fit reuse, cache capped at 1.2x the live peak",
+};
+
 /**
- * - `seed`: the Rust seed's policy exactly: next power of two, exact-class LIFO reuse, no limit.
+ * - `seed`: power-of-two size classes (the next power of two), exact-class LIFO reuse, no limit.
  * - `lean`: memory first. Classes above 1 MiB split each power-of-two interval in 4 steps
  *   (at most 25% rounding instead of up to 100%); smaller ones stay powers of two, whose slack
  *   absorbs buffers that grow a little every token (KV caches). A miss takes the smallest free

@@ -1,3 +1,5 @@
+import { traceSchemaProblem } from "./trace-schema.js";
+
 /** The trace format `mlx-pool-trace/1` (DESIGN section 5): steps of alloc, free and reset ops. */
 export const TRACE_FORMAT = "mlx-pool-trace/1";
 
@@ -47,7 +49,8 @@ export function parseTrace(text: string): Trace {
 /**
  * Checks a whole trace before anything drives a pool: the format tag, the shape of every op, ids
  * (no release of an id that is not live, no alloc of an id that is still live) and sizes
- * (positive safe integers). Ids may be reused after their buffer was freed or reset.
+ * (positive safe integers), then the published JSON Schema (`trace-schema.json`), which also
+ * checks the document's other fields. Ids may be reused after their buffer was freed or reset.
  */
 export function validateTrace(document: unknown): Trace {
   if (typeof document !== "object" || document === null || Array.isArray(document)) {
@@ -66,6 +69,8 @@ export function validateTrace(document: unknown): Trace {
       checkOp(op, s, o, live);
     });
   });
+  const problem = traceSchemaProblem(document);
+  if (problem !== null) throw new TraceError(problem.detail, problem.step, problem.op);
   return document as Trace;
 }
 

@@ -54,7 +54,7 @@ describe("info", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^\s+host\s+available$/m);
     expect(stdout).toMatch(/^\s+metal\s+(not built|built, not usable here|available)/m);
-    expect(stdout).toMatch(/^device: .+ \(backend host\)$/m);
+    expect(stdout).toMatch(/^device: host \(.+\)$/m);
     expect(stdout).toMatch(/unified memory\s+(yes|no)/);
     expect(stdout).toMatch(/max buffer length\s+[\d.]+ \w+ \(\d+ bytes\)/);
     expect(stdout).toMatch(/residency sets\s+(on|off: .+)/);

@@ -1,5 +1,8 @@
 import { backendStatus, DType, type MlxBuffer, MlxBufferPool, MlxDevice } from "@mlx/pool";
+import { deviceLabel } from "../device-label.js";
 import { SAMPLE_TRACE_PATH } from "../fixtures.js";
+import type { CommandIO } from "../io.js";
+import { type Progress, startProgress } from "../progress.js";
 import { type Spread, spreadOf } from "../timing.js";
 import { loadTrace } from "./replay-command.js";
 
@@ -34,7 +37,7 @@ export function sampleStepSizes(step = 5): number[] {
  * Measures one decode step's allocations on each backend: warm-up, then many repetitions, each
  * timed as a whole and divided by the allocation count; reports median and p10/p90.
  */
-export function runBench(options: BenchOptions = {}): BackendBench[] {
+export function runBench(options: BenchOptions = {}, io?: CommandIO): BackendBench[] {
   const sizes = options.sizes ?? sampleStepSizes();
   const repetitions = options.repetitions ?? 2000;
   const backends =
@@ -42,10 +45,22 @@ export function runBench(options: BenchOptions = {}): BackendBench[] {
     backendStatus()
       .filter((b) => b.available)
       .map((b) => b.name);
-  return backends.map((backend) => benchBackend(backend, sizes, repetitions));
+  const progress = io === undefined ? null : startProgress(io, "steps");
+  try {
+    const results = backends.map((b) => benchBackend(b, sizes, repetitions, progress));
+    progress?.done();
+    return results;
+  } finally {
+    progress?.stop();
+  }
 }
 
-function benchBackend(backend: string, sizes: number[], repetitions: number): BackendBench {
+function benchBackend(
+  backend: string,
+  sizes: number[],
+  repetitions: number,
+  progress: Progress | null,
+): BackendBench {
   const device = MlxDevice.open({ backend: backend as "host" });
   const pool = new MlxBufferPool();
   const held: MlxBuffer[] = new Array(sizes.length);
@@ -64,9 +79,14 @@ function benchBackend(backend: string, sizes: number[], repetitions: number): Ba
     for (let i = 0; i < sizes.length; i++) (held[i] as MlxBuffer).dispose();
   };
   try {
-    const pooled = timeSteps(pooledStep, Math.max(50, repetitions >> 4), repetitions, sizes.length);
+    const count = sizes.length;
+    const pooledWarmup = Math.max(50, repetitions >> 4);
+    progress?.phase(`${backend} pooled`, pooledWarmup + repetitions);
+    const pooled = timeSteps(pooledStep, pooledWarmup, repetitions, count, progress);
     const directReps = Math.max(20, Math.floor(repetitions / 10));
-    const direct = timeSteps(directStep, Math.max(5, directReps >> 4), directReps, sizes.length);
+    const directWarmup = Math.max(5, directReps >> 4);
+    progress?.phase(`${backend} direct`, directWarmup + directReps);
+    const direct = timeSteps(directStep, directWarmup, directReps, count, progress);
     return {
       backend: device.backend,
       device: device.name,
@@ -86,6 +106,7 @@ function timeSteps(
   warmup: number,
   repetitions: number,
   allocsPerStep: number,
+  progress: Progress | null,
 ): Spread {
   for (let i = 0; i < warmup; i++) step();
   const perAlloc = new Float64Array(repetitions);
@@ -93,6 +114,8 @@ function timeSteps(
     const t0 = process.hrtime.bigint();
     step();
     perAlloc[r] = Number(process.hrtime.bigint() - t0) / allocsPerStep;
+    // Outside the timed region; every 32 steps keeps the bar's own cost out of the caches too.
+    if ((r & 31) === 0) progress?.update(warmup + r);
   }
   return spreadOf(perAlloc);
 }
@@ -103,7 +126,7 @@ export function formatBench(results: readonly BackendBench[]): string[] {
     `${s.median.toFixed(0)} ns/alloc (p10 ${s.p10.toFixed(0)}, p90 ${s.p90.toFixed(0)})`;
   for (const r of results) {
     lines.push(
-      `${r.backend} (${r.device}), ${r.allocsPerStep} allocations per step:`,
+      `${deviceLabel(r.backend, r.device)}, ${r.allocsPerStep} allocations per step:`,
       `  pooled alloc + reset     ${f(r.pooled)}`,
       `  direct alloc + destroy   ${f(r.direct)}`,
       `  pooled is ${r.ratio.toFixed(1)}x faster (median)`,

@@ -1,9 +1,10 @@
 import { type DeviceOptions, DType, type MlxBuffer, MlxBufferPool, MlxDevice } from "@mlx/pool";
-import { SingleBar } from "cli-progress";
 import { formatBytes } from "../chart.js";
+import { deviceLabel } from "../device-label.js";
 import { SAMPLE_TRACE_PATH } from "../fixtures.js";
 import { type CommandIO, UsageError } from "../io.js";
 import { presetOptions } from "../presets.js";
+import { startProgress } from "../progress.js";
 import type { Trace, TraceOp } from "../trace.js";
 import { loadTrace } from "./replay-command.js";
 
@@ -27,6 +28,8 @@ export interface DemoResult {
   freshAfterWarmup: number;
   peakLiveBytes: number;
   peakHeldBytes: number;
+  /** Whether the device keeps a residency set (commits are counted only then). */
+  residency: boolean;
   residencyCommits: number;
   pooledMs: number;
   directMs: number;
@@ -40,8 +43,6 @@ export interface DemoResult {
 export const DEFAULT_DEMO_TOKENS = 64;
 /** Tokens from which the demo counts fresh allocations as "after warm-up". */
 const WARMUP_TOKENS = 3;
-/** Runs at least this long get a progress bar (on a TTY). */
-const PROGRESS_MIN_TOKENS = 500;
 
 /**
  * A decode loop: token 0 replays the trace's prefill, later tokens cycle through its decode
@@ -58,13 +59,10 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
   const preset = options.preset ?? "seed";
   const device = MlxDevice.open({ backend: options.backend ?? "auto" });
   const pool = new MlxBufferPool(presetOptions(preset));
-  const bar =
-    tokens >= PROGRESS_MIN_TOKENS && io.errIsTTY
-      ? new SingleBar({ format: "decode {bar} {value}/{total} tokens", hideCursor: true })
-      : null;
+  const bar = startProgress(io, "tokens");
   try {
     const stepOf = (token: number) => stepForToken(trace, token);
-    bar?.start(tokens * 2, 0);
+    bar.phase("pooled", tokens);
     let missesAtWarm = 0;
     const pooledTokenMs = new Float64Array(tokens);
     for (let token = 0; token < tokens; token++) {
@@ -77,10 +75,11 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
       );
       pool.reset();
       pooledTokenMs[token] = performance.now() - start;
-      if ((token & 15) === 0) bar?.update(token);
+      if ((token & 15) === 0) bar.update(token);
     }
     const stats = pool.stats();
 
+    bar.phase("direct", tokens);
     const directTokenMs = new Float64Array(tokens);
     for (let token = 0; token < tokens; token++) {
       const start = performance.now();
@@ -91,9 +90,9 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
       );
       for (const buffer of leftovers) buffer.dispose();
       directTokenMs[token] = performance.now() - start;
-      if ((token & 15) === 0) bar?.update(tokens + token);
+      if ((token & 15) === 0) bar.update(token);
     }
-    bar?.update(tokens * 2);
+    bar.done();
     const pooledMs = pooledTokenMs.reduce((a, b) => a + b, 0);
     const directMs = directTokenMs.reduce((a, b) => a + b, 0);
     const steady = tokens > WARMUP_TOKENS ? WARMUP_TOKENS : 0;
@@ -112,6 +111,7 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
       freshAfterWarmup: tokens > WARMUP_TOKENS ? stats.misses - missesAtWarm : 0,
       peakLiveBytes: stats.peakInUseBytes,
       peakHeldBytes: stats.peakHeldBytes,
+      residency: device.residencySetsEnabled,
       residencyCommits: stats.residencyCommits,
       pooledMs,
       directMs,
@@ -121,7 +121,7 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
         pooledUsPerToken === 0 ? Number.POSITIVE_INFINITY : directUsPerToken / pooledUsPerToken,
     };
   } finally {
-    bar?.stop();
+    bar.stop();
     pool.dispose();
     device.dispose();
   }
@@ -162,11 +162,11 @@ function runToken(
 export function formatDemo(r: DemoResult): string[] {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   return [
-    `mlx-pool demo: ${r.tokens} tokens on ${r.backend} (${r.deviceName}), preset ${r.preset}`,
+    `mlx-pool demo: ${r.tokens} tokens on ${deviceLabel(r.backend, r.deviceName)}, preset ${r.preset}`,
     `  allocations        ${r.allocations} (${(r.allocations / r.tokens).toFixed(0)} per token)`,
     `  hit rate           ${pct(r.hitRate)} (${r.freshAllocations} fresh, ${r.freshAfterWarmup} after warm-up)`,
-    `  peak held / live   ${formatBytes(r.peakHeldBytes)} / ${formatBytes(r.peakLiveBytes)} (x${(r.peakHeldBytes / Math.max(1, r.peakLiveBytes)).toFixed(2)})`,
-    `  residency commits  ${r.residencyCommits}`,
+    `  peak held / live   ${formatBytes(r.peakHeldBytes)} / ${formatBytes(r.peakLiveBytes)} (x${(r.peakHeldBytes / Math.max(1, r.peakLiveBytes)).toFixed(2)}; PyTorch: reserved / allocated, MLX: cache + active / active)`,
+    ...(r.residency ? [`  residency commits  ${r.residencyCommits}`] : []),
     `  pooled             ${r.pooledMs.toFixed(1)} ms in all; a token after warm-up ${r.pooledUsPerToken.toFixed(1)} µs (median)`,
     `  direct alloc+free  ${r.directMs.toFixed(1)} ms in all; a token after warm-up ${r.directUsPerToken.toFixed(1)} µs (median)`,
     `  pooled is ${r.speedup.toFixed(1)}x faster per token after warm-up (${(r.directMs / Math.max(1e-9, r.pooledMs)).toFixed(1)}x over the whole run, prefill included)`,

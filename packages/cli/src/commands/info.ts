@@ -6,6 +6,7 @@ import {
   nativeAddonSource,
 } from "@mlx/pool";
 import { formatBytes } from "../chart.js";
+import { deviceLabel } from "../device-label.js";
 
 export interface BackendInfo {
   name: string;
@@ -83,7 +84,7 @@ export function formatInfo(info: InfoResult): string[] {
     return lines;
   }
   lines.push(
-    `device: ${d.name} (backend ${d.backend})`,
+    `device: ${deviceLabel(d.backend, d.name)}`,
     `  unified memory      ${d.hasUnifiedMemory ? "yes" : "no"}`,
     `  max buffer length   ${formatBytes(d.maxBufferLength)} (${d.maxBufferLength} bytes)`,
     `  working set (rec.)  ${formatBytes(d.recommendedMaxWorkingSetSize)}`,

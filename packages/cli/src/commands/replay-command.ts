@@ -1,9 +1,12 @@
 import { readFileSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import type { DeviceOptions } from "@mlx/pool";
-import { type ChartSeries, formatBytes, renderLineChart } from "../chart.js";
+import { formatBytes } from "../chart.js";
 import { type CommandIO, UsageError } from "../io.js";
+import { startProgress } from "../progress.js";
+import { checkChartTarget, replayChart } from "../replay-chart.js";
 import { parseTrace, type Trace, TraceError } from "../trace.js";
-import { type ReplayResult, replayTrace } from "./replay.js";
+import { type ReplayOptions, type ReplayResult, replayTrace } from "./replay.js";
 
 export interface ReplayCommandOptions {
   policy?: string;
@@ -42,25 +45,52 @@ export function replayCommand(
   options: ReplayCommandOptions,
   io: CommandIO,
 ): ReplayResult {
+  if (options.chart !== undefined) checkChartTarget(options.chart);
   const trace = loadTrace(file);
-  const base = { warmupSteps: options.warmupSteps, backend: options.backend };
+  const ops = trace.steps.reduce((n, step) => n + step.length, 0);
+  if (!trace.steps.some((step) => step.some((op) => op[0] === "a"))) {
+    throw new UsageError(
+      `${file} allocates nothing (${trace.steps.length} steps, ${ops} ops): nothing to replay`,
+      1,
+    );
+  }
+  const chart = options.chart === undefined ? [] : chartRuns(options);
+  const progress = startProgress(io, "ops");
+  const base = (label: string): ReplayOptions => {
+    let pass = "";
+    return {
+      warmupSteps: options.warmupSteps,
+      backend: options.backend,
+      onProgress: (next, done) => {
+        if (next !== pass) {
+          pass = next;
+          progress.phase(`${label} ${pass}`, ops);
+        }
+        progress.update(done);
+      },
+    };
+  };
   let result: ReplayResult;
   try {
-    result = replayTrace(trace, { ...base, preset: options.preset, policy: options.policy });
+    const preset = options.preset ?? "seed";
+    const label = options.policy === undefined ? preset : `${preset} with ${options.policy}`;
+    result = replayTrace(trace, { ...base(label), preset: options.preset, policy: options.policy });
+    const runs = chart.map(({ label, preset, policy }) => ({
+      label,
+      preset,
+      result: replayTrace(trace, { ...base(label), preset, policy, recordSeries: true }),
+    }));
+    progress.done();
+    if (options.chart !== undefined)
+      writeFileSync(options.chart, replayChart(basename(file), runs));
   } catch (error) {
+    progress.stop();
     if (error instanceof TraceError) throw new UsageError(error.message);
     throw error;
   }
   if (options.json) io.out(JSON.stringify(result));
   else for (const line of formatReplay(result)) io.out(line);
-  if (options.chart !== undefined) {
-    const runs = chartRuns(options).map(({ label, preset, policy }) => ({
-      label,
-      result: replayTrace(trace, { ...base, preset, policy, recordSeries: true }),
-    }));
-    writeFileSync(options.chart, replayChart(file, runs));
-    if (!options.json) io.out(`chart: ${options.chart}`);
-  }
+  if (options.chart !== undefined && !options.json) io.out(`chart: ${options.chart}`);
   return result;
 }
 
@@ -83,29 +113,15 @@ interface ChartRun {
   policy?: string;
 }
 
-/** SVG of held bytes per configuration and live bytes, over op index. */
-export function replayChart(
-  title: string,
-  runs: readonly { label: string; result: ReplayResult }[],
-): string {
-  const series: ChartSeries[] = runs.map(({ label, result }) => ({
-    name: `held: ${label} (x${result.footprintRatio.toFixed(2)})`,
-    values: result.series?.held ?? [],
-  }));
-  series.push({ name: "live", values: runs[0]?.result.series?.live ?? [], dashed: true });
-  return renderLineChart(series, {
-    title: `mlx-pool replay: ${title}`,
-    xLabel: "op index",
-    yLabel: "bytes",
-  });
-}
-
 export function formatReplay(r: ReplayResult): string[] {
   return [
     `preset ${r.preset}, policy ${r.policy}, backend ${r.backend}, ${r.steps} steps (warm-up ${r.warmupSteps})`,
     `allocs ${r.allocs}, releases ${r.releases}, resets ${r.resets}`,
     `fresh allocations ${r.freshAllocations} (${r.freshAfterWarmup} after warm-up), hits ${r.hits}, evictions ${r.evictions}`,
-    `peak live ${formatBytes(r.peakLiveBytes)}, peak held ${formatBytes(r.peakHeldBytes)}, footprint ratio ${r.footprintRatio.toFixed(3)}`,
+    `peak live ${formatBytes(r.peakLiveBytes)} (PyTorch: allocated, MLX: active), peak held ${formatBytes(r.peakHeldBytes)} (PyTorch: reserved, MLX: active + cache)`,
+    r.peakLiveBytes === 0
+      ? "footprint ratio: none (nothing was live)"
+      : `footprint ratio ${r.footprintRatio.toFixed(3)} (peak held / peak live; 1 holds nothing beyond what is in use)`,
     `median ${r.nsPerAlloc.toFixed(0)} ns per alloc`,
   ];
 }

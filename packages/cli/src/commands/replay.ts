@@ -26,7 +26,11 @@ export interface ReplayOptions {
   recordSeries?: boolean;
   /** Explicit pool options, instead of the preset's (for tuning scripts). */
   poolOptions?: PoolOptions;
+  /** Called after each step of both passes (the untimed warm-up, then the timed one). */
+  onProgress?: (pass: ReplayPass, opsDone: number) => void;
 }
+
+export type ReplayPass = "warm-up" | "timed";
 
 /** Held and live bytes after each op: `held[i]`, `live[i]` after op `i` of the whole trace. */
 export interface ReplaySeries {
@@ -90,19 +94,32 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
     // the optimized hot path rather than the interpreter.
     const warm = new MlxBufferPool(poolOptions);
     try {
-      drive(trace, warm, device, preset, warmupSteps, false);
+      drive(trace, warm, device, preset, warmupSteps, false, progressOf(options, "warm-up"));
     } finally {
       warm.dispose();
     }
     const pool = new MlxBufferPool(poolOptions);
     try {
-      return drive(trace, pool, device, preset, warmupSteps, options.recordSeries === true);
+      return drive(
+        trace,
+        pool,
+        device,
+        preset,
+        warmupSteps,
+        options.recordSeries === true,
+        progressOf(options, "timed"),
+      );
     } finally {
       pool.dispose();
     }
   } finally {
     if (options.device === undefined) device.dispose();
   }
+}
+
+function progressOf(options: ReplayOptions, pass: ReplayPass): (opsDone: number) => void {
+  const report = options.onProgress;
+  return report === undefined ? () => {} : (opsDone) => report(pass, opsDone);
 }
 
 /** A size the device cannot allocate is the trace's fault: reported like any malformed op. */
@@ -127,6 +144,7 @@ function drive(
   preset: string,
   warmupSteps: number,
   recordSeries: boolean,
+  onStep: (opsDone: number) => void,
 ): ReplayResult {
   const opCount = trace.steps.reduce((n, step) => n + step.length, 0);
   const held = new Float64Array(recordSeries ? opCount : 0);
@@ -175,6 +193,7 @@ function drive(
       }
       opIndex++;
     }
+    onStep(opIndex);
   });
 
   const stats = pool.stats();
