@@ -1,0 +1,214 @@
+import { WebGpuBufferPool } from "@mlx/webgpu";
+import { GpuModel, type ScratchAllocator } from "./gpu-model.js";
+import { argmax, DEMO_MODEL, type ModelConfig, randomWeights } from "./model.js";
+import { CpuReference } from "./reference.js";
+
+/** Tokens before this index are warm-up: fresh buffers and timings after it are steady state. */
+export const WEBGPU_WARMUP_TOKENS = 3;
+/** Largest |gpu - cpu| a logit may have, relative to the largest |cpu| logit of its token. */
+export const LOGIT_TOLERANCE = 1e-3;
+const DEFAULT_SEED = 0x5eed;
+
+export interface WebGpuDecodeOptions {
+  tokens: number;
+  seed?: number;
+  config?: ModelConfig;
+}
+
+export interface WebGpuDecodeResult {
+  backend: "webgpu";
+  adapter: string;
+  tokens: number;
+  layers: number;
+  /** The greedy tokens, the same for both runs. */
+  generated: number[];
+  scratchPerToken: number;
+  hits: number;
+  misses: number;
+  hitRate: number;
+  freshAfterWarmup: number;
+  peakLiveBytes: number;
+  peakHeldBytes: number;
+  /** Worst relative logit error against the CPU reference, over every token of both runs. */
+  maxLogitError: number;
+  pooledTokensPerSecond: number;
+  directTokensPerSecond: number;
+  /** Spread of steady-state token times: [min, max] in ms. */
+  pooledTokenMsRange: [number, number];
+  directTokenMsRange: [number, number];
+  speedup: number;
+}
+
+interface DecodeRun {
+  generated: number[];
+  tokenMs: Float64Array;
+  maxLogitError: number;
+}
+
+/**
+ * Greedy decode of `tokens` tokens, each checked against the CPU reference before the next is
+ * chosen: a pooled buffer aliased while in use would corrupt some token's logits.
+ */
+async function decode(
+  device: GPUDevice,
+  model: GpuModel,
+  scratch: ScratchAllocator,
+  tokens: number,
+  seed: number,
+  onToken?: (token: number) => void,
+): Promise<DecodeRun> {
+  const reference = new CpuReference(randomWeightsCache(model.config, seed));
+  const vocab = model.config.vocab;
+  const tokenMs = new Float64Array(tokens);
+  const generated: number[] = [];
+  let token = seed % vocab;
+  let maxLogitError = 0;
+  for (let position = 0; position < tokens; position++) {
+    onToken?.(position);
+    const start = performance.now();
+    const readback = model.submitToken(token, position, scratch);
+    await readback.mapAsync(GPUMapMode.READ);
+    const logits = new Float32Array(readback.getMappedRange().slice(0));
+    readback.unmap();
+    scratch.endToken();
+    tokenMs[position] = performance.now() - start;
+    const want = reference.step(token);
+    let scale = 0;
+    let error = 0;
+    for (let i = 0; i < vocab; i++) {
+      scale = Math.max(scale, Math.abs(want[i] as number));
+      error = Math.max(error, Math.abs((logits[i] as number) - (want[i] as number)));
+    }
+    const relative = error / Math.max(scale, 1e-30);
+    if (!(relative <= LOGIT_TOLERANCE)) {
+      throw new Error(
+        `token ${position}: GPU logits differ from the CPU reference by ${relative.toExponential(2)} (tolerance ${LOGIT_TOLERANCE})`,
+      );
+    }
+    maxLogitError = Math.max(maxLogitError, relative);
+    token = argmax(logits);
+    generated.push(token);
+  }
+  return { generated, tokenMs, maxLogitError };
+}
+
+const weightsCache = new Map<string, ReturnType<typeof randomWeights>>();
+function randomWeightsCache(config: ModelConfig, seed: number) {
+  const key = `${JSON.stringify(config)}/${seed}`;
+  let w = weightsCache.get(key);
+  if (w === undefined) {
+    w = randomWeights(config, seed);
+    weightsCache.set(key, w);
+  }
+  return w;
+}
+
+/** Scratch from a {@link WebGpuBufferPool}, reset once per token. */
+function pooledScratch(pool: WebGpuBufferPool): ScratchAllocator {
+  return { alloc: (n, usage) => pool.alloc(n, usage).buffer, endToken: () => pool.reset() };
+}
+
+/** Scratch from createBuffer, destroyed once per token: what a decode without a pool does. */
+function directScratch(device: GPUDevice): ScratchAllocator & { count: number } {
+  const live: GPUBuffer[] = [];
+  const scratch = {
+    count: 0,
+    alloc(size: number, usage: number) {
+      const buffer = device.createBuffer({ size, usage });
+      live.push(buffer);
+      scratch.count++;
+      return buffer;
+    },
+    endToken() {
+      for (const buffer of live) buffer.destroy();
+      live.length = 0;
+    },
+  };
+  return scratch;
+}
+
+/** The WGSL decode twice on `device`: scratch from the pool, then from createBuffer/destroy. */
+export async function runWebGpuDecode(
+  device: GPUDevice,
+  adapter: string,
+  options: WebGpuDecodeOptions,
+): Promise<WebGpuDecodeResult> {
+  const config = options.config ?? DEMO_MODEL;
+  const seed = options.seed ?? DEFAULT_SEED;
+  const tokens = options.tokens;
+  if (tokens > config.maxTokens) {
+    throw new RangeError(
+      `--tokens ${tokens} is more than the demo model's KV cache (${config.maxTokens})`,
+    );
+  }
+  const model = new GpuModel(device, randomWeightsCache(config, seed));
+  const pool = new WebGpuBufferPool(device, { label: "mlx-pool demo" });
+  device.pushErrorScope("validation");
+  try {
+    let missesAtWarm = 0;
+    const pooled = await decode(device, model, pooledScratch(pool), tokens, seed, (t) => {
+      if (t === WEBGPU_WARMUP_TOKENS) missesAtWarm = pool.stats().misses;
+    });
+    const stats = pool.stats();
+    const direct = directScratch(device);
+    const unpooled = await decode(device, model, direct, tokens, seed);
+    const error = await device.popErrorScope();
+    if (error !== null) throw new Error(`WebGPU validation error: ${error.message}`);
+    if (unpooled.generated.join() !== pooled.generated.join()) {
+      throw new Error("the pooled and the direct decode chose different tokens");
+    }
+    const steady = tokens > WEBGPU_WARMUP_TOKENS ? WEBGPU_WARMUP_TOKENS : 0;
+    const pooledMs = summary(pooled.tokenMs.subarray(steady));
+    const directMs = summary(unpooled.tokenMs.subarray(steady));
+    const allocations = stats.hits + stats.misses;
+    return {
+      backend: "webgpu",
+      adapter,
+      tokens,
+      layers: config.layers,
+      generated: pooled.generated,
+      scratchPerToken: direct.count / tokens,
+      hits: stats.hits,
+      misses: stats.misses,
+      hitRate: allocations === 0 ? 0 : stats.hits / allocations,
+      freshAfterWarmup: tokens > WEBGPU_WARMUP_TOKENS ? stats.misses - missesAtWarm : 0,
+      peakLiveBytes: stats.peakInUseBytes,
+      peakHeldBytes: stats.peakHeldBytes,
+      maxLogitError: Math.max(pooled.maxLogitError, unpooled.maxLogitError),
+      pooledTokensPerSecond: 1000 / pooledMs.median,
+      directTokensPerSecond: 1000 / directMs.median,
+      pooledTokenMsRange: [pooledMs.min, pooledMs.max],
+      directTokenMsRange: [directMs.min, directMs.max],
+      speedup: directMs.median / pooledMs.median,
+    };
+  } finally {
+    pool.dispose();
+    model.destroy();
+  }
+}
+
+function summary(values: Float64Array): { median: number; min: number; max: number } {
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  const median =
+    n % 2 === 1
+      ? (sorted[(n - 1) / 2] as number)
+      : ((sorted[n / 2 - 1] as number) + (sorted[n / 2] as number)) / 2;
+  return { median, min: sorted[0] as number, max: sorted[n - 1] as number };
+}
+
+export function formatWebGpuDecode(r: WebGpuDecodeResult): string[] {
+  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+  const ms = ([a, b]: [number, number]) => `${a.toFixed(2)}-${b.toFixed(2)} ms`;
+  return [
+    `mlx-pool demo: WGSL decode of ${r.tokens} tokens on WebGPU (${r.adapter}), ${r.layers} layers`,
+    `  logits vs CPU      every token within ${LOGIT_TOLERANCE} (worst ${r.maxLogitError.toExponential(2)})`,
+    `  tokens             ${r.generated.slice(0, 12).join(" ")}${r.generated.length > 12 ? " ..." : ""}`,
+    `  scratch buffers    ${r.scratchPerToken} per token, all from the pool, reset per token`,
+    `  hit rate           ${(100 * r.hitRate).toFixed(1)}% (${r.misses} fresh, ${r.freshAfterWarmup} after warm-up)`,
+    `  peak held / live   ${kib(r.peakHeldBytes)} / ${kib(r.peakLiveBytes)} (x${(r.peakHeldBytes / Math.max(1, r.peakLiveBytes)).toFixed(2)})`,
+    `  pooled             ${r.pooledTokensPerSecond.toFixed(1)} tokens/s (median token after warm-up; range ${ms(r.pooledTokenMsRange)})`,
+    `  createBuffer       ${r.directTokensPerSecond.toFixed(1)} tokens/s (range ${ms(r.directTokenMsRange)})`,
+    `  pooled is ${r.speedup.toFixed(2)}x the tokens/s of createBuffer/destroy per scratch buffer`,
+  ];
+}
