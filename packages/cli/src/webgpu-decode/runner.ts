@@ -39,7 +39,7 @@ export interface WebGpuDecodeResult {
   speedup: number;
 }
 
-interface DecodeRun {
+export interface DecodeRun {
   generated: number[];
   tokenMs: Float64Array;
   maxLogitError: number;
@@ -49,8 +49,7 @@ interface DecodeRun {
  * Greedy decode of `tokens` tokens, each checked against the CPU reference before the next is
  * chosen: a pooled buffer aliased while in use would corrupt some token's logits.
  */
-async function decode(
-  device: GPUDevice,
+export async function decodeTokens(
   model: GpuModel,
   scratch: ScratchAllocator,
   tokens: number,
@@ -93,7 +92,7 @@ async function decode(
 }
 
 const weightsCache = new Map<string, ReturnType<typeof randomWeights>>();
-function randomWeightsCache(config: ModelConfig, seed: number) {
+export function randomWeightsCache(config: ModelConfig, seed: number) {
   const key = `${JSON.stringify(config)}/${seed}`;
   let w = weightsCache.get(key);
   if (w === undefined) {
@@ -146,12 +145,12 @@ export async function runWebGpuDecode(
   device.pushErrorScope("validation");
   try {
     let missesAtWarm = 0;
-    const pooled = await decode(device, model, pooledScratch(pool), tokens, seed, (t) => {
+    const pooled = await decodeTokens(model, pooledScratch(pool), tokens, seed, (t) => {
       if (t === WEBGPU_WARMUP_TOKENS) missesAtWarm = pool.stats().misses;
     });
     const stats = pool.stats();
     const direct = directScratch(device);
-    const unpooled = await decode(device, model, direct, tokens, seed);
+    const unpooled = await decodeTokens(model, direct, tokens, seed);
     const error = await device.popErrorScope();
     if (error !== null) throw new Error(`WebGPU validation error: ${error.message}`);
     if (unpooled.generated.join() !== pooled.generated.join()) {
