@@ -101,18 +101,22 @@ export class WebGpuBufferPool {
     if (this.disposed) throw disposedError("release");
     const after = afterOf(options, "release");
     const lease = this.ownLease(buffer);
-    if (isMappable(lease.usage) && lease.stale === false) checkUnmapped(lease, "release");
+    // Only mappable leases are in the set: others skip the lookup (it would hash every lease).
+    const mappable = isMappable(lease.usage);
+    if (mappable && !lease.stale) checkUnmapped(lease, "release");
     this.store.release(lease.slot, lease.generation, after);
-    this.mappable.delete(lease);
+    if (mappable) this.mappable.delete(lease);
   }
 
   /** Ends every lease: all buffers in use are free at once, or once `after` settles. */
   reset(options?: ReturnOptions): void {
     if (this.disposed) throw disposedError("reset");
     const after = afterOf(options, "reset");
-    for (const lease of this.mappable) checkUnmapped(lease, "reset");
+    if (this.mappable.size > 0) {
+      for (const lease of this.mappable) checkUnmapped(lease, "reset");
+      this.mappable.clear();
+    }
     this.store.reset(after);
-    this.mappable.clear();
   }
 
   /** Destroys every free GPUBuffer now; returns how many. Buffers in use or fenced stay. */
