@@ -13,7 +13,7 @@ describe("demo progress bar", () => {
   it.skipIf(!hasScript)("is drawn on a terminal for long runs, and completes", () => {
     const result = spawnSync(
       "script",
-      ["-qec", `${process.execPath} ${BIN} demo --tokens 600`, "/dev/null"],
+      ["-qec", `${process.execPath} ${BIN} demo --backend host --tokens 600`, "/dev/null"],
       { encoding: "utf8", env: { ...process.env, MLX_BACKEND: "host" }, timeout: 60_000 },
     );
     expect(result.status).toBe(0);
@@ -22,7 +22,7 @@ describe("demo progress bar", () => {
   });
 
   it("is not drawn when output is not a terminal (CI logs stay clean)", () => {
-    const { code, stdout, stderr } = runCli(["demo", "--tokens", "600"]);
+    const { code, stdout, stderr } = runCli(["demo", "--backend", "host", "--tokens", "600"]);
     expect(code).toBe(0);
     expect((stdout + stderr).includes("\u001b[")).toBe(false); // no cursor control
     expect(stdout + stderr).not.toMatch(/decode =+/);
