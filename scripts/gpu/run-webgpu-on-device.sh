@@ -39,7 +39,8 @@ LOG="$OUT/webgpu-machine.txt"
   find / -xdev -name "$(basename "${lib:-libGLX_nvidia.so.0}")" 2>/dev/null | head -n3
 } > "$LOG" 2>&1
 icd=$(sed -n 's/^--- NVIDIA ICD used: //p' "$LOG")
-driverlib=$(find / -xdev -name 'libGLX_nvidia.so.0' 2>/dev/null | head -n1)
+driverlib=$(ldconfig -p 2>/dev/null | awk '/libGLX_nvidia\.so\.0/ {print $NF; exit}')
+[ -n "$driverlib" ] || driverlib=$(find / -xdev -name 'libGLX_nvidia.so.0' 2>/dev/null | head -n1)
 export LD_LIBRARY_PATH=$PWD/$G/lib${driverlib:+:$(dirname "$driverlib")}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 if [ "$icd" != "none" ]; then export VK_ICD_FILENAMES=$icd VK_DRIVER_FILES=$icd; fi
 {
