@@ -1,7 +1,9 @@
 // The slice of vitest's API our test files use, over node:test and @vitest/expect, so the test
 // suites can be bundled and run on a machine that has only a `node` binary (the GPU machine).
 import {
+  after as nodeAfter,
   afterEach as nodeAfterEach,
+  before as nodeBefore,
   beforeEach as nodeBeforeEach,
   describe as nodeDescribe,
   it as nodeIt,
@@ -27,11 +29,13 @@ function withModifiers(run: (name: string, body: Body, skip?: string) => void) {
   const base = ((name: string, body: Body) => run(name, body)) as Runner & {
     skip: Runner;
     skipIf: (condition: unknown) => Runner;
+    runIf: (condition: unknown) => Runner;
     each: <T>(table: readonly T[]) => (name: string, body: (...args: unknown[]) => unknown) => void;
   };
   base.skip = (name, body) => run(name, body, "skipped");
   base.skipIf = (condition) => (name, body) =>
     condition ? run(name, body, "skipped (condition)") : run(name, body);
+  base.runIf = (condition) => base.skipIf(!condition);
   base.each = (table) => (name, body) => {
     // As vitest: rows are spread into arguments only when every row is an array.
     const spread = table.every((row) => Array.isArray(row));
@@ -52,6 +56,8 @@ export const it = withModifiers((name, body, skip) => {
 export const test = it;
 export const beforeEach = (body: Body) => nodeBeforeEach(body as () => void);
 export const afterEach = (body: Body) => nodeAfterEach(body as () => void);
+export const beforeAll = (body: Body) => nodeBefore(body as () => void);
+export const afterAll = (body: Body) => nodeAfter(body as () => void);
 
 const spies: { restore: () => void }[] = [];
 export const vi = {

@@ -3,7 +3,7 @@
 # npm into fresh directories outside the workspace, and use them as a consumer would:
 #   tarballs   contents (dist, README, native sources), no workspace: ranges, no build/ or tests
 #   engines    engines.node is the same everywhere and this Node satisfies it
-#   bucket-pool, residency   import and work with no compiler and no addon installed
+#   bucket-pool, residency, webgpu   import and work with no compiler and no addon installed
 #   pool       loading before the addon is built fails with the "how to build" message; after
 #              the documented build step the README's example runs
 #   cli        after the same build step, `npx mlx-pool info` runs
@@ -60,7 +60,7 @@ fi
 
 PACK="$WORK/tarballs"
 mkdir -p "$PACK"
-PACKAGES=(errors bucket-pool residency metal-native pool cli)
+PACKAGES=(errors bucket-pool residency metal-native pool webgpu cli)
 declare -A TGZ
 for p in "${PACKAGES[@]}"; do
   if ! (cd "packages/$p" && pnpm pack --pack-destination "$PACK" >"$WORK/pack-$p.log" 2>&1); then
@@ -203,6 +203,35 @@ else
   fail "bucket-pool: npm install" "$(tail -20 "$A/npm-install.log" 2>/dev/null)"
 fi
 
+# ---- a2. @mlx/webgpu (+ bucket-pool, errors): no addon, no Dawn, works on any GPUDevice ------
+W="$WORK/consumer-webgpu"
+if fresh_project "$W" "${TGZ[webgpu]}" "${TGZ[bucket-pool]}" "${TGZ[errors]}" && from_tarballs "$W" webgpu bucket-pool errors; then
+  cat >"$W/use.mjs" <<'EOF'
+import assert from "node:assert/strict";
+import { BufferUsage, WebGpuBufferPool } from "@mlx/webgpu";
+
+// A stand-in GPUDevice: the package needs nothing but createBuffer and limits.
+let made = 0;
+const device = { limits: { maxBufferSize: 1 << 30 }, createBuffer: ({ size }) => ({ size, id: ++made, destroy() {} }) };
+const pool = new WebGpuBufferPool(device);
+const a = pool.alloc(1000, BufferUsage.STORAGE);
+assert.equal(a.capacity, 1024);
+pool.reset();
+const b = pool.alloc(700, BufferUsage.STORAGE);
+assert.equal(a.stale, true);
+assert.equal(b.buffer.id, 1);
+assert.throws(() => a.buffer, (e) => e.code === "STALE_BUFFER");
+console.log(`capacity=${a.capacity} reused=${b.buffer.id === 1} stale=${a.stale}`);
+EOF
+  if out=$(cd "$W" && node use.mjs 2>&1) && nn=$(no_native "$W") && [ ! -e "$W/node_modules/webgpu" ]; then
+    pass "webgpu: npm install of webgpu + bucket-pool + errors tarballs (no Dawn); $out; $nn"
+  else
+    fail "webgpu: use from a plain npm project" "$out" "${nn:-}"
+  fi
+else
+  fail "webgpu: npm install" "$(tail -20 "$W/npm-install.log" 2>/dev/null)"
+fi
+
 # ---- b. @mlx/residency (+ bucket-pool) --------------------------------------------------------
 B="$WORK/consumer-residency"
 if fresh_project "$B" "${TGZ[residency]}" "${TGZ[bucket-pool]}" "${TGZ[errors]}" && from_tarballs "$B" residency bucket-pool errors; then
@@ -276,8 +305,8 @@ fi
 
 # ---- d. @mlx/cli: the mlx-pool bin from a plain npm install ----------------------------------------
 D="$WORK/consumer-cli"
-if fresh_project "$D" "${TGZ[cli]}" "${TGZ[pool]}" "${TGZ[bucket-pool]}" "${TGZ[errors]}" "${TGZ[residency]}" "${TGZ[metal-native]}" &&
-  from_tarballs "$D" cli pool bucket-pool errors residency metal-native &&
+if fresh_project "$D" "${TGZ[cli]}" "${TGZ[pool]}" "${TGZ[webgpu]}" "${TGZ[bucket-pool]}" "${TGZ[errors]}" "${TGZ[residency]}" "${TGZ[metal-native]}" &&
+  from_tarballs "$D" cli pool webgpu bucket-pool errors residency metal-native &&
   (cd "$D/node_modules/@mlx/metal-native" && npx cmake-js configure && npx cmake-js build) >"$D/cmake-js.log" 2>&1; then
   if out=$(cd "$D" && npx --offline mlx-pool info 2>&1); then
     pass "cli: npm install + build step; \`npx mlx-pool info\` exits 0 ($(wc -l <<<"$out") lines)"

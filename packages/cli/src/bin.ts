@@ -3,11 +3,12 @@ import { readFileSync } from "node:fs";
 import { BACKEND_CHOICES } from "@mlx/pool";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { formatBench, runBench } from "./commands/bench.js";
-import { DEFAULT_DEMO_TOKENS, formatDemo, runDemo } from "./commands/demo.js";
+import { DEFAULT_DEMO_TOKENS } from "./commands/demo.js";
 import { collectInfo, formatInfo } from "./commands/info.js";
 import { replayCommand } from "./commands/replay-command.js";
 import { processIO, UsageError } from "./io.js";
 import { PRESET_DESCRIPTIONS, PRESET_NAMES } from "./presets.js";
+import { type DemoCommandOptions, demoCommand } from "./webgpu-decode/demo-command.js";
 
 const io = processIO;
 const BACKENDS: string[] = [...BACKEND_CHOICES];
@@ -58,18 +59,26 @@ const program = new Command("mlx-pool")
 program
   .command("demo")
   .description(
-    "a decode loop through the pool (and through direct allocation), with a short report",
+    "a decode loop through the pool: a WGSL transformer decode when a WebGPU adapter exists, else the native pool",
   )
-  .addOption(backendOption())
+  .addOption(
+    new Option("--backend <name>", "webgpu, or a native backend")
+      .choices([...BACKENDS, "webgpu"])
+      .default("auto"),
+  )
   .option("--tokens <n>", "tokens to decode", integer(1), DEFAULT_DEMO_TOKENS)
   .addOption(presetOption())
   .option("--json", "print the report as JSON")
-  .action(
-    guarded("demo", (opts: { backend: "auto"; tokens: number; preset: string; json?: boolean }) => {
-      const result = runDemo(opts, io);
-      if (opts.json) io.out(JSON.stringify(result));
-      else for (const line of formatDemo(result)) io.out(line);
-    }),
+  .action((opts: DemoCommandOptions) =>
+    demoCommand(opts, io).then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (error) =>
+        guarded("demo", () => {
+          throw error;
+        })(),
+    ),
   );
 
 program

@@ -120,13 +120,13 @@ describe("words users know", () => {
   });
 
   it("demo prints the device once and the residency commits only where there is residency", () => {
-    const on = runCli(["demo", "--tokens", "5"]);
+    const on = runCli(["demo", "--backend", "host", "--tokens", "5"]);
     expect(on.code).toBe(0);
     const first = lines(on.stdout)[0] as string;
     expect(first).toMatch(/^mlx-pool demo: 5 tokens on host \(CPU memory, [^()]*\), preset seed$/);
     expect(on.stdout).toMatch(/PyTorch: reserved \/ allocated, MLX: cache \+ active \/ active/);
     expect(on.stdout).toMatch(/residency commits\s+\d+/);
-    const off = runCli(["demo", "--tokens", "5"], { MLX_NO_RESIDENCY: "1" });
+    const off = runCli(["demo", "--backend", "host", "--tokens", "5"], { MLX_NO_RESIDENCY: "1" });
     expect(off.code).toBe(0);
     expect(off.stdout).toMatch(/^mlx-pool demo: 5 tokens on host/);
     expect(off.stdout).not.toMatch(/residency/);

@@ -10,7 +10,7 @@ const quietIO: CommandIO = { out: () => {}, err: () => {}, errIsTTY: false };
 
 describe("demo", () => {
   it("runs the sample decode on the host backend and prints the report", () => {
-    const { code, stdout, stderr } = runCli(["demo", "--tokens", "20"]);
+    const { code, stdout, stderr } = runCli(["demo", "--backend", "host", "--tokens", "20"]);
     expect(code).toBe(0);
     expect(stderr).toBe(""); // no progress bar without a TTY
     expect(stdout).toMatch(/^mlx-pool demo: 20 tokens on host/);

@@ -40,7 +40,7 @@ describe("progress bars on a terminal", () => {
   it.skipIf(!hasScript)(
     "demo counts tokens, once per loop: pooled and direct each end at N/N tokens",
     () => {
-      const { status, screen } = onTerminal("demo --tokens 200", 0);
+      const { status, screen } = onTerminal("demo --backend host --tokens 200", 0);
       expect(status).toBe(0);
       const frames = finalFrames(screen);
       expect(frames.get("pooled")).toBe("200/200 tokens");
@@ -79,7 +79,7 @@ describe("progress bars on a terminal", () => {
   it.skipIf(!hasScript)(
     "a run shorter than the delay draws no bar",
     () => {
-      const { status, screen } = onTerminal("demo --tokens 3", 60_000);
+      const { status, screen } = onTerminal("demo --backend host --tokens 3", 60_000);
       expect(status).toBe(0);
       expect(screen).not.toMatch(/tokens \| ETA/);
       expect(screen).toMatch(/3 tokens on host/);
@@ -90,7 +90,7 @@ describe("progress bars on a terminal", () => {
 
 describe("progress bars off a terminal", () => {
   it("are not drawn when stderr is not a terminal (CI logs stay clean)", () => {
-    const { code, stdout, stderr } = runCli(["demo", "--tokens", "50"], {
+    const { code, stdout, stderr } = runCli(["demo", "--backend", "host", "--tokens", "50"], {
       MLX_POOL_PROGRESS_DELAY_MS: "0",
     });
     expect(code).toBe(0);
