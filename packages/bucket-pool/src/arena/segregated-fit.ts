@@ -38,6 +38,11 @@ export function searchIndex(u: number): number {
   return listIndex(u + 2 ** (f - kSecondLevelLog) - 1);
 }
 
+/** Where the never-handed-out suffix of `left` followed by `right` starts. */
+function mergedFreshFrom<S>(left: ArenaBlock<S>, right: ArenaBlock<S>): number {
+  return right.freshFrom === right.offset ? left.freshFrom : right.freshFrom;
+}
+
 /** Index of the lowest set bit of a non-zero 32-bit integer. */
 function lowestBit(x: number): number {
   return 31 - Math.clz32(x & -x);
@@ -106,7 +111,8 @@ export class SegregatedFit<S> {
     this.remove(block);
     if (block.size > size) {
       const rest = this.recycler.make(block.slab, block.offset + size, block.size - size);
-      rest.fresh = block.fresh;
+      rest.freshFrom = Math.max(rest.offset, block.freshFrom);
+      block.freshFrom = Math.min(block.freshFrom, block.offset + size);
       rest.prevPhys = block;
       rest.nextPhys = block.nextPhys;
       if (block.nextPhys !== null) block.nextPhys.prevPhys = rest;
@@ -127,7 +133,7 @@ export class SegregatedFit<S> {
     if (prev !== null && prev.state === BlockState.Free) {
       this.remove(prev);
       prev.size += merged.size;
-      prev.fresh = prev.fresh && merged.fresh;
+      prev.freshFrom = mergedFreshFrom(prev, merged);
       prev.nextPhys = merged.nextPhys;
       if (merged.nextPhys !== null) merged.nextPhys.prevPhys = prev;
       this.recycler.retire(merged);
@@ -137,7 +143,7 @@ export class SegregatedFit<S> {
     if (next !== null && next.state === BlockState.Free) {
       this.remove(next);
       merged.size += next.size;
-      merged.fresh = merged.fresh && next.fresh;
+      merged.freshFrom = mergedFreshFrom(merged, next);
       merged.nextPhys = next.nextPhys;
       if (next.nextPhys !== null) next.nextPhys.prevPhys = merged;
       this.recycler.retire(next);

@@ -18,7 +18,8 @@ export interface SlabRange {
   readonly size: number;
   /** `chunk`: a 64 KiB block of small cells (`liveCells` of them handed out). */
   readonly kind: "free" | "live" | "chunk";
-  readonly fresh: boolean;
+  /** Bytes at the end of a free or chunk range never handed out; a live range's, if it is fresh. */
+  readonly freshBytes: number;
   readonly liveCells: number;
 }
 
@@ -128,6 +129,7 @@ export class SlabArena<S> {
       block = this.fit.take(size);
       if (block === null) block = this.refill(size);
     }
+    if (block.chunk === null) block.fresh = block.freshFrom === block.offset;
     block.state = BlockState.Live;
     block.requested = byteLength;
     this.liveCount++;
@@ -170,7 +172,7 @@ export class SlabArena<S> {
       const chunkBlock = this.small.give(block);
       if (chunkBlock !== null) this.fit.release(chunkBlock);
     } else {
-      block.fresh = false;
+      block.freshFrom = block.offset + block.size;
       this.fit.release(block);
     }
   }
@@ -255,7 +257,8 @@ export class SlabArena<S> {
         offset: b.offset,
         size: b.size,
         kind,
-        fresh: b.fresh,
+        freshBytes:
+          b.state === BlockState.Live ? (b.fresh ? b.size : 0) : b.offset + b.size - b.freshFrom,
         liveCells: kind === "chunk" && b.chunk !== null ? b.chunk.live : 0,
       });
     }

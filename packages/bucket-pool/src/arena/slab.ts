@@ -49,11 +49,15 @@ export class ArenaBlock<S> {
   requested = 0;
   state: BlockState = BlockState.Free;
   /**
-   * No byte of the range was handed out before (so it still reads as the slab's fresh memory:
-   * zero where the native allocation zero-fills). Conservative: a range that is partly recycled
-   * is not fresh.
+   * Of a range handed out: no byte of it was handed out before, so it still reads as the slab's
+   * fresh memory (zero where the native allocation zero-fills). A range partly recycled is not.
    */
   fresh = true;
+  /**
+   * Of a free or chunk block: bytes from this offset to the block's end were never handed out.
+   * Blocks are cut from the front, so a suffix is all that needs keeping.
+   */
+  freshFrom: number;
   generation = 0;
   /** The chunk a small cell belongs to, or that a `Chunk` block backs; null otherwise. */
   chunk: Chunk<S> | null = null;
@@ -66,6 +70,7 @@ export class ArenaBlock<S> {
     this.slab = slab;
     this.offset = offset;
     this.size = size;
+    this.freshFrom = offset;
   }
 }
 
@@ -103,6 +108,7 @@ export class BlockRecycler<S> {
     block.size = size;
     block.state = BlockState.Free;
     block.fresh = true;
+    block.freshFrom = offset;
     return block;
   }
 

@@ -78,7 +78,7 @@ export class SmallClasses<S> {
         block.offset + chunk.carved * chunk.cellSize,
         chunk.cellSize,
       );
-      cell.fresh = block.fresh;
+      cell.fresh = cell.offset >= block.freshFrom;
       cell.chunk = chunk;
       chunk.carved++;
     }
@@ -161,9 +161,11 @@ export class SmallClasses<S> {
   private retire(chunk: Chunk<S>): ArenaBlock<S> {
     this.chunkCount--;
     chunk.freeHead = null;
-    chunk.block.fresh = false;
-    chunk.block.chunk = null;
-    return chunk.block;
+    // Cells never carved are still fresh.
+    const block = chunk.block;
+    block.freshFrom = Math.max(block.freshFrom, block.offset + chunk.carved * chunk.cellSize);
+    block.chunk = null;
+    return block;
   }
 
   private sizeOfClass(index: number): number {
