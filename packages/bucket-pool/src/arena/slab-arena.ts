@@ -119,6 +119,14 @@ export class SlabArena<S> {
         { value: byteLength },
       );
     }
+    return this.allocateChecked(byteLength);
+  }
+
+  /**
+   * {@link allocate} for a caller (a pool) that has already checked that `byteLength` is an
+   * integer from 1 to 2^42 and that the arena is not disposed: the hot path checks once.
+   */
+  allocateChecked(byteLength: number): ArenaBlock<S> {
     let block: ArenaBlock<S> | null;
     if (byteLength <= kSmallMaxBytes) {
       const index = this.small.classIndex(byteLength);
@@ -162,6 +170,14 @@ export class SlabArena<S> {
         { value: generation },
       );
     }
+    this.freeChecked(block);
+  }
+
+  /**
+   * {@link free} for a caller (a pool) that has already checked that `block` is a live block of
+   * this arena under the lease's generation, and that the arena is not disposed.
+   */
+  freeChecked(block: ArenaBlock<S>): void {
     block.generation++;
     this.liveCount--;
     this.liveBytesNow -= block.size;

@@ -1,0 +1,171 @@
+// Cost of a steady-state hit: allocate + free pairs in the order one decode step of a real trace
+// makes them (packages/cli/fixtures/decode-mistral-small.json, step 10: 261 of its 275 allocations
+// are freed within the step), handles kept as a caller keeps them. Three allocators side by side
+// in one process, sampled in turn: the slab arena, BucketPool with the pow2 policy, and the bare
+// pow2 free lists under it. Several processes; median and spread of each, and of the ratios.
+// Run: pnpm --filter @mlx/bucket-pool build && node bench/arena-hit.bench.mjs [--processes 5] [--json]
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { BucketPool, bucketSize, FreeLists, pow2, SlabArena, Slot } from "../dist/index.js";
+
+const here = fileURLToPath(import.meta.url);
+const tracePath = join(dirname(here), "../../cli/fixtures/decode-mistral-small.json");
+
+/** The ops of one step whose buffers are allocated and freed within it, as [isAlloc, slot, bytes]. */
+function decodeStep(trace, index) {
+  const step = trace.steps[index];
+  const freedHere = new Set(step.filter((op) => op[0] === "f").map((op) => op[1]));
+  const slotOf = new Map();
+  const ops = [];
+  for (const op of step) {
+    if (op[0] === "a" && freedHere.has(op[1])) {
+      slotOf.set(op[1], slotOf.size);
+      ops.push([true, slotOf.get(op[1]), op[2]]);
+    } else if (op[0] === "f" && slotOf.has(op[1])) {
+      ops.push([false, slotOf.get(op[1]), 0]);
+    }
+  }
+  return { ops, pairs: slotOf.size };
+}
+
+/** Each allocator as run(ops, handles, generations): replays the step once. */
+function allocators() {
+  const arena = new SlabArena({ allocateSlab: (bytes) => ({ bytes }), freeSlab() {} });
+  const checkedArena = new SlabArena({ allocateSlab: (bytes) => ({ bytes }), freeSlab() {} });
+  const pool = new BucketPool({ allocate: (capacity) => ({ capacity }), destroy() {} });
+  const lists = new FreeLists(false, false, pow2);
+  return {
+    arena(ops, handles, gens) {
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i];
+        if (op[0]) {
+          const block = arena.allocate(op[2]);
+          handles[op[1]] = block;
+          gens[op[1]] = block.generation;
+        } else {
+          arena.free(handles[op[1]], gens[op[1]]);
+        }
+      }
+    },
+    arenaChecked(ops, handles) {
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i];
+        if (op[0]) handles[op[1]] = checkedArena.allocateChecked(op[2]);
+        else checkedArena.freeChecked(handles[op[1]]);
+      }
+    },
+    pool(ops, handles, gens) {
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i];
+        if (op[0]) {
+          const slot = pool.acquire(op[2]);
+          handles[op[1]] = slot;
+          gens[op[1]] = slot.generation;
+        } else {
+          pool.release(handles[op[1]], gens[op[1]]);
+        }
+      }
+    },
+    freeLists(ops, handles) {
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i];
+        if (op[0]) {
+          const capacity = bucketSize(op[2]);
+          let slot = lists.takeExact(0, capacity);
+          if (slot === null) {
+            slot = new Slot({ capacity }, capacity);
+            slot.bucket = lists.bucketFor(0, capacity);
+          }
+          handles[op[1]] = slot;
+        } else {
+          lists.file(handles[op[1]]);
+        }
+      }
+    },
+  };
+}
+
+function quantile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+function summary(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    median: quantile(sorted, 0.5),
+    p10: quantile(sorted, 0.1),
+    p90: quantile(sorted, 0.9),
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+  };
+}
+
+/** One process: interleaved samples of every allocator; ns per allocate + free pair. */
+function runOneProcess({ samples = 31, repeats = 200 } = {}) {
+  const trace = JSON.parse(readFileSync(tracePath, "utf8"));
+  const { ops, pairs } = decodeStep(trace, 10);
+  const runs = allocators();
+  const names = Object.keys(runs);
+  const handles = new Array(pairs).fill(null);
+  const gens = new Array(pairs).fill(0);
+  // Warm-up: the first replay makes every buffer; later ones are hits only.
+  for (let w = 0; w < 50; w++) for (const name of names) runs[name](ops, handles, gens);
+  const perPair = Object.fromEntries(names.map((n) => [n, []]));
+  for (let s = 0; s < samples; s++) {
+    for (const name of names) {
+      const run = runs[name];
+      const start = process.hrtime.bigint();
+      for (let r = 0; r < repeats; r++) run(ops, handles, gens);
+      perPair[name].push(Number(process.hrtime.bigint() - start) / (repeats * pairs));
+    }
+  }
+  const medians = Object.fromEntries(names.map((n) => [n, summary(perPair[n]).median]));
+  return {
+    pairsPerStep: pairs,
+    medians,
+    arenaOverPool: medians.arena / medians.pool,
+    arenaOverFreeLists: medians.arena / medians.freeLists,
+  };
+}
+
+const { values } = parseArgs({
+  options: {
+    child: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    processes: { type: "string", default: "5" },
+  },
+});
+
+if (values.child) {
+  console.log(JSON.stringify(runOneProcess()));
+} else {
+  const results = [];
+  for (let p = 0; p < Number(values.processes); p++) {
+    const out = execFileSync(process.execPath, [here, "--child"], { encoding: "utf8" });
+    results.push(JSON.parse(out));
+  }
+  const report = {
+    processes: results.length,
+    pairsPerStep: results[0].pairsPerStep,
+    nsPerPair: Object.fromEntries(
+      Object.keys(results[0].medians).map((n) => [n, summary(results.map((r) => r.medians[n]))]),
+    ),
+    arenaOverPool: summary(results.map((r) => r.arenaOverPool)),
+    arenaOverFreeLists: summary(results.map((r) => r.arenaOverFreeLists)),
+  };
+  if (values.json) {
+    console.log(JSON.stringify(report, null, 2));
+  } else {
+    const f = (s) => `${s.median.toFixed(1)} (min ${s.min.toFixed(1)}, max ${s.max.toFixed(1)})`;
+    console.log(
+      `allocate + free pair, ns, median over ${report.processes} processes of each process's median:`,
+    );
+    for (const [name, s] of Object.entries(report.nsPerPair))
+      console.log(`  ${name.padEnd(10)} ${f(s)}`);
+    const r = (s) => `${s.median.toFixed(2)}x (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`;
+    console.log(`  arena / BucketPool  ${r(report.arenaOverPool)}`);
+    console.log(`  arena / free lists  ${r(report.arenaOverFreeLists)}`);
+  }
+}
