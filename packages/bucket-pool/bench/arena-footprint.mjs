@@ -11,7 +11,11 @@ import { BucketPool, SlabArena } from "../dist/index.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(here, "../../cli/fixtures");
 
-/** Replays `trace` through `allocator` ({ alloc(n), free(handle), held(), natives() }). */
+/**
+ * Replays `trace` through `allocator` ({ alloc(n), free(handle), held(), natives, peak? }). Held
+ * bytes are sampled after every op; an allocator's own peak counter, when it has one, also sees
+ * the moment inside an op (a new slab made before free ones go) and wins when larger.
+ */
 export function replay(trace, allocator, warmupSteps) {
   const live = new Map();
   let liveBytes = 0;
@@ -48,6 +52,11 @@ export function replay(trace, allocator, warmupSteps) {
       if (natives > peakNatives) peakNatives = natives;
     }
   });
+  const own = allocator.peak?.();
+  if (own !== undefined && own.held > peakHeld) {
+    peakHeld = own.held;
+    nativesAtPeak = own.natives;
+  }
   return {
     peakLiveBytes: peakLive,
     peakHeldBytes: peakHeld,
@@ -84,6 +93,7 @@ export function pow2Allocator() {
     alloc: (n) => pool.acquire(n),
     free: (slot) => pool.release(slot, slot.generation),
     held: () => pool.heldByteLength,
+    peak: () => ({ held: pool.stats().peakHeldBytes, natives: Number.NaN }),
   };
 }
 
@@ -100,6 +110,10 @@ export function arenaAllocator(options = {}) {
     alloc: (n) => arena.allocate(n),
     free: (block) => arena.free(block, block.generation),
     held: () => arena.heldBytes,
+    peak: () => {
+      const s = arena.stats();
+      return { held: s.peakHeldBytes, natives: s.slabCountAtPeakHeld };
+    },
   };
 }
 

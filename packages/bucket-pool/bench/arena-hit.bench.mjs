@@ -103,7 +103,7 @@ function summary(values) {
 }
 
 /** One process: interleaved samples of every allocator; ns per allocate + free pair. */
-function runOneProcess({ samples = 31, repeats = 200 } = {}) {
+function runOneProcess({ samples = 101, repeats = 20 } = {}) {
   const trace = JSON.parse(readFileSync(tracePath, "utf8"));
   const { ops, pairs } = decodeStep(trace, 10);
   const runs = allocators();

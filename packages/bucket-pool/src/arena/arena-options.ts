@@ -21,8 +21,8 @@ export const kDefaultSlabHeldDivisor = 8;
 /** How a {@link SlabArena} gets and frees its slabs, and how large it makes them. */
 export interface SlabArenaOptions<S> {
   /**
-   * Makes one native allocation of exactly `bytes` bytes (a slab). May throw: the arena is then
-   * as it was before the request.
+   * Makes one native allocation of exactly `bytes` bytes (a slab). May throw: every live range
+   * stays as it was (entirely free slabs freed just before stay freed).
    */
   allocateSlab(bytes: number): S;
   /** Frees a slab now. Called by `clear`, by a miss that replaces free slabs, and by `dispose`. */

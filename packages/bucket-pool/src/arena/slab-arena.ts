@@ -107,8 +107,10 @@ export class SlabArena<S> {
 
   /**
    * A range of at least `byteLength` bytes at an offset that is a multiple of the alignment.
-   * O(1) unless a slab must be made. Bad input is `INVALID_ARGUMENT`; a slab past `maxHeldBytes`
-   * is `MEMORY_LIMIT`; a throwing `allocateSlab` propagates. Each leaves the arena as it was.
+   * O(1) unless a slab must be made. Bad input is `INVALID_ARGUMENT` and a slab past
+   * `maxHeldBytes` is `MEMORY_LIMIT`, each changing nothing. A throwing `allocateSlab` propagates
+   * and leaves every live range and its counters as they were; the spare chunks and entirely free
+   * slabs that the miss freed first stay freed (as a pool's evictions do).
    */
   allocate(byteLength: number): ArenaBlock<S> {
     if (this.disposed) throw disposedError("SlabArena.allocate");
@@ -344,10 +346,9 @@ export class SlabArena<S> {
       if (room < roundUp(size, kSlabRoundBytes)) throw this.limitError(size, kept);
       bytes = room;
     }
-    // Free slabs go after the new one is made, so that a throwing allocateSlab changes nothing;
-    // before it only when the limit needs their bytes.
-    const releaseFirst = this.heldBytesNow + bytes > this.maxHeldBytes;
-    if (releaseFirst) this.releaseEmptySlabsOnMiss();
+    // Entirely free slabs go before the new one is made, so that native memory never holds both:
+    // on the synthetic traces, making first raised the held peak by up to a third.
+    this.releaseEmptySlabsOnMiss();
     const handle = this.allocateSlab(bytes);
     const slab = new Slab(handle, bytes, this.nextSlabId++, this);
     this.slabs.add(slab);
@@ -355,7 +356,6 @@ export class SlabArena<S> {
     this.heldBytesNow += bytes;
     if (this.slabs.size > this.peakSlabCount) this.peakSlabCount = this.slabs.size;
     this.notePeakHeld();
-    if (!releaseFirst) this.releaseEmptySlabsOnMiss();
     this.fit.addSlab(slab);
     return this.fit.take(size) as ArenaBlock<S>;
   }

@@ -52,18 +52,29 @@ export function snapshot(arena: SlabArena<FakeSlab>) {
 }
 
 /**
- * What a failed miss must leave as it was: every slab, every range handed out, every counter of
- * held, live and requested bytes. Not the free blocks: a miss first returns spare chunks to their
- * slabs, which stays done (free memory either way).
+ * What a failed miss must leave as it was: every range handed out, the slabs they lie in, and the
+ * counters of live and requested bytes. Not free memory: a miss first returns spare chunks to
+ * their slabs and frees entirely free slabs, which stays done.
  */
 export function liveSnapshot(arena: SlabArena<FakeSlab>) {
-  const { stats, layouts } = snapshot(arena);
-  const { chunkCount, spareChunkCount, freeBlockCount, freeBlockBytes, ...kept } = stats;
+  const s = arena.stats();
   return {
-    stats: kept,
-    live: layouts.map(({ id, layout }) => ({
-      id,
-      live: layout.filter((r) => r.kind === "live" || (r.kind === "chunk" && r.liveCells > 0)),
-    })),
+    stats: {
+      liveCount: s.liveCount,
+      liveBytes: s.liveBytes,
+      peakLiveBytes: s.peakLiveBytes,
+      requestedBytes: s.requestedBytes,
+      peakRequestedBytes: s.peakRequestedBytes,
+      slabAllocations: s.slabAllocations,
+      freshAllocations: s.freshAllocations,
+      recycledAllocations: s.recycledAllocations,
+      frees: s.frees,
+    },
+    live: snapshot(arena)
+      .layouts.map(({ id, layout }) => ({
+        id,
+        live: layout.filter((r) => r.kind === "live" || (r.kind === "chunk" && r.liveCells > 0)),
+      }))
+      .filter(({ live }) => live.length > 0),
   };
 }

@@ -147,19 +147,23 @@ describe("SlabArena slabs", () => {
     expect(made.map((s) => s.bytes)).toEqual([MiB, MiB, 2 * MiB]);
   });
 
-  it("frees entirely free slabs when a miss takes a new one, after making it", () => {
-    const { arena, made, freed } = fakeArena();
-    const a = live(arena, 600 * 1024);
-    freeIt(arena, a);
-    expect(freed).toEqual([]);
-    const order: string[] = [];
-    const b = live(arena, 2 * MiB); // does not fit the empty 1 MiB slab
-    order.push(...made.map((s) => `${s.id}:${s.freed}`));
-    expect(order).toEqual(["1:true", "2:false"]);
-    expect(arena.slabCount).toBe(1);
-    expect(arena.heldBytes).toBe(2 * MiB);
-    expect(b.slab.handle).toBe(made[1]);
-    expect(arena.stats().slabReleases).toBe(1);
+  it("frees entirely free slabs just before a miss makes a new one", () => {
+    const events: string[] = [];
+    const arena = new SlabArena<number>({
+      allocateSlab: (bytes) => {
+        events.push(`make ${bytes}`);
+        return bytes;
+      },
+      freeSlab: (_, bytes) => events.push(`free ${bytes}`),
+    });
+    const a = arena.allocate(600 * 1024);
+    arena.free(a, a.generation);
+    expect(events).toEqual([`make ${MiB}`]);
+    const b = arena.allocate(2 * MiB); // does not fit the empty 1 MiB slab
+    expect(events).toEqual([`make ${MiB}`, `free ${MiB}`, `make ${2 * MiB}`]);
+    expect([arena.slabCount, arena.heldBytes, b.slab.handle]).toEqual([1, 2 * MiB, 2 * MiB]);
+    const s = arena.stats();
+    expect([s.slabReleases, s.peakHeldBytes, s.slabCountAtPeakHeld]).toEqual([1, 2 * MiB, 1]);
   });
 
   it("a throwing allocateSlab leaves the arena exactly as it was", () => {
@@ -186,7 +190,7 @@ describe("SlabArena slabs", () => {
     expect(snapshot(arena)).toEqual(before);
   });
 
-  it("under a limit, entirely free slabs go before the new one is made", () => {
+  it("counts entirely free slabs as room under a limit", () => {
     const { arena, made } = fakeArena({ maxHeldBytes: 2 * MiB });
     freeIt(arena, live(arena, 600_000));
     live(arena, 2 * MiB);
@@ -195,6 +199,18 @@ describe("SlabArena slabs", () => {
       [2 * MiB, false],
     ]);
     expect(arena.stats().peakHeldBytes).toBe(2 * MiB);
+  });
+
+  it("a throwing allocateSlab after freeing free slabs keeps every live range", () => {
+    const f = fakeArena();
+    const kept = live(f.arena, 300);
+    freeIt(f.arena, live(f.arena, 2 * MiB)); // an entirely free 2 MiB slab
+    const before = liveSnapshot(f.arena);
+    f.failNextSlab();
+    expect(() => f.arena.allocate(3 * MiB)).toThrow("injected slab allocation failure");
+    expect(liveSnapshot(f.arena)).toEqual(before);
+    expect(f.arena.isLive(kept, kept.generation)).toBe(true);
+    expect([f.arena.heldBytes, f.heldByNative()]).toEqual([MiB, MiB]);
   });
 
   it("clear frees entirely free slabs (spare chunks first) and keeps slabs with live ranges", () => {
