@@ -251,6 +251,10 @@ export class SlabArena<S> {
     if (firstError !== undefined) throw firstError;
   }
 
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   get isDisposed(): boolean {
     return this.disposed;
   }
@@ -346,8 +350,8 @@ export class SlabArena<S> {
       if (room < roundUp(size, kSlabRoundBytes)) throw this.limitError(size, kept);
       bytes = room;
     }
-    // Entirely free slabs go before the new one is made, so that native memory never holds both:
-    // on the synthetic traces, making first raised the held peak by up to a third.
+    // Entirely free slabs go before the new one is made, so that native memory never holds both
+    // (on the CLI's synthetic traces that overlap would add up to a third to the held peak).
     this.releaseEmptySlabsOnMiss();
     const handle = this.allocateSlab(bytes);
     const slab = new Slab(handle, bytes, this.nextSlabId++, this);

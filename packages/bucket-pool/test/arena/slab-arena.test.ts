@@ -307,3 +307,24 @@ describe("SlabArena fresh memory", () => {
     expect(beyond.fresh).toBe(true);
   });
 });
+
+describe("SlabArena checked entry points", () => {
+  it("allocateChecked and freeChecked do the same work without the checks", () => {
+    const { arena } = fakeArena();
+    const a = arena.allocateChecked(1000);
+    const b = arena.allocateChecked(70_000);
+    expect([a.size, b.size, arena.stats().liveCount]).toEqual([1024, 70_144, 2]);
+    arena.freeChecked(a);
+    arena.freeChecked(b);
+    expect([arena.liveBytes, arena.requestedBytes]).toEqual([0, 0]);
+    expect(arena.slabLayout(a.slab).filter((r) => r.kind === "free")).toHaveLength(1);
+  });
+
+  it("[Symbol.dispose] disposes it", () => {
+    const { arena, made } = fakeArena();
+    arena.allocate(8);
+    arena[Symbol.dispose]();
+    expect(arena.isDisposed).toBe(true);
+    expect(made.every((s) => s.freed)).toBe(true);
+  });
+});
