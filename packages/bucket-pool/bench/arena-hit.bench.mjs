@@ -3,7 +3,10 @@
 // are freed within the step), handles kept as a caller keeps them. Three allocators side by side
 // in one process, sampled in turn: the slab arena, BucketPool with the pow2 policy, and the bare
 // pow2 free lists under it. Several processes; median and spread of each, and of the ratios.
-// Run: pnpm --filter @mlx/bucket-pool build && node bench/arena-hit.bench.mjs [--processes 5] [--json]
+// `--min-bytes 16385` keeps only the large requests (the segregated fit's path); the decode trace
+// frees none of those within a step, `--trace ../cli/fixtures/synthetic/wide-ffn.json` does.
+// Run: pnpm --filter @mlx/bucket-pool build && node bench/arena-hit.bench.mjs [--processes 5]
+//        [--trace FILE] [--step 10] [--min-bytes N] [--json]
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -12,16 +15,19 @@ import { parseArgs } from "node:util";
 import { BucketPool, bucketSize, FreeLists, pow2, SlabArena, Slot } from "../dist/index.js";
 
 const here = fileURLToPath(import.meta.url);
-const tracePath = join(dirname(here), "../../cli/fixtures/decode-mistral-small.json");
+const defaultTrace = join(dirname(here), "../../cli/fixtures/decode-mistral-small.json");
 
-/** The ops of one step whose buffers are allocated and freed within it, as [isAlloc, slot, bytes]. */
-function decodeStep(trace, index) {
+/**
+ * The ops of one step whose buffers (of at least `minBytes`) are allocated and freed within it, as
+ * [isAlloc, slot, bytes].
+ */
+function decodeStep(trace, index, minBytes) {
   const step = trace.steps[index];
   const freedHere = new Set(step.filter((op) => op[0] === "f").map((op) => op[1]));
   const slotOf = new Map();
   const ops = [];
   for (const op of step) {
-    if (op[0] === "a" && freedHere.has(op[1])) {
+    if (op[0] === "a" && freedHere.has(op[1]) && op[2] >= minBytes) {
       slotOf.set(op[1], slotOf.size);
       ops.push([true, slotOf.get(op[1]), op[2]]);
     } else if (op[0] === "f" && slotOf.has(op[1])) {
@@ -103,9 +109,12 @@ function summary(values) {
 }
 
 /** One process: interleaved samples of every allocator; ns per allocate + free pair. */
-function runOneProcess({ samples = 101, repeats = 20 } = {}) {
+function runOneProcess(tracePath, stepIndex, minBytes, samples = 101) {
   const trace = JSON.parse(readFileSync(tracePath, "utf8"));
-  const { ops, pairs } = decodeStep(trace, 10);
+  const { ops, pairs } = decodeStep(trace, stepIndex, minBytes);
+  if (pairs === 0) throw new Error(`step ${stepIndex} frees nothing of >= ${minBytes} bytes`);
+  // About 5000 pairs per sample: long enough to time, short enough to dodge preemption.
+  const repeats = Math.ceil(5000 / pairs);
   const runs = allocators();
   const names = Object.keys(runs);
   const handles = new Array(pairs).fill(null);
@@ -135,15 +144,33 @@ const { values } = parseArgs({
     child: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     processes: { type: "string", default: "5" },
+    "min-bytes": { type: "string", default: "1" },
+    trace: { type: "string", default: defaultTrace },
+    step: { type: "string", default: "10" },
   },
 });
 
 if (values.child) {
-  console.log(JSON.stringify(runOneProcess()));
+  console.log(
+    JSON.stringify(runOneProcess(values.trace, Number(values.step), Number(values["min-bytes"]))),
+  );
 } else {
   const results = [];
   for (let p = 0; p < Number(values.processes); p++) {
-    const out = execFileSync(process.execPath, [here, "--child"], { encoding: "utf8" });
+    const out = execFileSync(
+      process.execPath,
+      [
+        here,
+        "--child",
+        "--min-bytes",
+        values["min-bytes"],
+        "--trace",
+        values.trace,
+        "--step",
+        values.step,
+      ],
+      { encoding: "utf8" },
+    );
     results.push(JSON.parse(out));
   }
   const report = {
@@ -160,10 +187,10 @@ if (values.child) {
   } else {
     const f = (s) => `${s.median.toFixed(1)} (min ${s.min.toFixed(1)}, max ${s.max.toFixed(1)})`;
     console.log(
-      `allocate + free pair, ns, median over ${report.processes} processes of each process's median:`,
+      `${report.pairsPerStep} allocate + free pairs per step (>= ${values["min-bytes"]} bytes), ns per pair, median over ${report.processes} processes of each process's median:`,
     );
     for (const [name, s] of Object.entries(report.nsPerPair))
-      console.log(`  ${name.padEnd(10)} ${f(s)}`);
+      console.log(`  ${name.padEnd(12)} ${f(s)}`);
     const r = (s) => `${s.median.toFixed(2)}x (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`;
     console.log(`  arena / BucketPool  ${r(report.arenaOverPool)}`);
     console.log(`  arena / free lists  ${r(report.arenaOverFreeLists)}`);

@@ -35,7 +35,9 @@ export function listIndex(u: number): number {
 export function searchIndex(u: number): number {
   if (u < kSubLists) return u;
   const f = floorLog2(u);
-  return listIndex(u + 2 ** (f - kSecondLevelLog) - 1);
+  // A shift keeps a small integer; `2 **` would compute a double on every large request.
+  const step = u < 0x8000_0000 ? 1 << (f - kSecondLevelLog) : 2 ** (f - kSecondLevelLog);
+  return listIndex(u + step - 1);
 }
 
 /** Where the never-handed-out suffix of `left` followed by `right` starts. */
@@ -69,6 +71,7 @@ export class SegregatedFit<S> {
   emptyBytes = 0;
 
   private readonly granule: number;
+  private readonly granuleLog: number;
   private readonly recycler: BlockRecycler<S>;
   private firstLevelBits = 0;
   private readonly secondLevelBits = new Int32Array(kFirstLevels);
@@ -76,6 +79,7 @@ export class SegregatedFit<S> {
 
   constructor(granule: number, recycler: BlockRecycler<S>) {
     this.granule = granule;
+    this.granuleLog = 31 - Math.clz32(granule);
     this.recycler = recycler;
   }
 
@@ -100,7 +104,7 @@ export class SegregatedFit<S> {
    * The block keeps state `Free`: the caller sets what it becomes.
    */
   take(size: number): ArenaBlock<S> | null {
-    const u = size / this.granule;
+    const u = this.units(size);
     let block = this.heads[listIndex(u)] as ArenaBlock<S> | null;
     this.examined++;
     if (block === null || block.size < size) {
@@ -164,6 +168,14 @@ export class SegregatedFit<S> {
     this.emptyBytes = 0;
   }
 
+  /**
+   * `bytes` in granules. A shift keeps a small integer: a division would make a double, boxed on
+   * every call that is not inlined.
+   */
+  private units(bytes: number): number {
+    return bytes < 0x8000_0000 ? bytes >>> this.granuleLog : bytes / this.granule;
+  }
+
   /** The first block of the first non-empty list at or after `index`, found by the bitmaps. */
   private firstFit(index: number): ArenaBlock<S> | null {
     if (index >= kListCount) return null;
@@ -181,7 +193,8 @@ export class SegregatedFit<S> {
 
   private insert(block: ArenaBlock<S>): void {
     block.state = BlockState.Free;
-    const index = listIndex(block.size / this.granule);
+    const index = listIndex(this.units(block.size));
+    block.list = index;
     const head = this.heads[index] as ArenaBlock<S> | null;
     block.prevFree = null;
     block.nextFree = head;
@@ -198,7 +211,7 @@ export class SegregatedFit<S> {
   }
 
   private remove(block: ArenaBlock<S>): void {
-    const index = listIndex(block.size / this.granule);
+    const index = block.list;
     if (block.prevFree !== null) block.prevFree.nextFree = block.nextFree;
     else this.heads[index] = block.nextFree;
     if (block.nextFree !== null) block.nextFree.prevFree = block.prevFree;

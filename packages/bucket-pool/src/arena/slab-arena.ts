@@ -135,7 +135,7 @@ export class SlabArena<S> {
       block = this.small.take(index);
       if (block === null) block = this.cellOfNewChunk(index);
     } else {
-      const size = roundUp(byteLength, this.granule);
+      const size = this.roundToGranule(byteLength);
       block = this.fit.take(size);
       if (block === null) block = this.refill(size);
     }
@@ -312,6 +312,12 @@ export class SlabArena<S> {
       blocksExamined: this.fit.examined,
       freeListOperations: this.fit.listOps + this.small.listOps,
     };
+  }
+
+  /** `n` rounded up to the granule, as a small integer where it fits (see SegregatedFit.units). */
+  private roundToGranule(n: number): number {
+    const mask = this.granule - 1;
+    return n < 0x4000_0000 ? (n + mask) & ~mask : roundUp(n, this.granule);
   }
 
   /** A fresh chunk for small class `index` (a miss of its lists), and its first cell. */

@@ -65,6 +65,8 @@ export class ArenaBlock<S> {
   nextPhys: ArenaBlock<S> | null = null;
   prevFree: ArenaBlock<S> | null = null;
   nextFree: ArenaBlock<S> | null = null;
+  /** The fit's list a free large block is filed in (kept so that removal needs no mapping). */
+  list = -1;
 
   constructor(slab: Slab<S>, offset: number, size: number) {
     this.slab = slab;
