@@ -256,6 +256,9 @@ describe("SlabArena slabs", () => {
     expect(codeOf(() => arena.allocate(8))).toBe("DISPOSED");
     expect(codeOf(() => arena.free(a, a.generation))).toBe("DISPOSED");
     expect(codeOf(() => arena.clear())).toBe("DISPOSED");
+    expect(codeOf(() => arena.releaseSpareChunks())).toBe("DISPOSED");
+    expect(codeOf(() => arena.slabLayout(a.slab))).toBe("INVALID_ARGUMENT");
+    expect(arena.stats().slabReleases).toBe(made.length);
   });
 
   it("slabLayout describes chunks, live and free ranges in address order", () => {
