@@ -1,6 +1,7 @@
 // Cost of a steady-state hit: allocate + free pairs in the order one decode step of a real trace
 // makes them (packages/cli/fixtures/decode-mistral-small.json, step 10: 261 of its 275 allocations
-// are freed within the step), handles kept as a caller keeps them. Three allocators side by side
+// are freed within the step), after the steps before it (their surviving buffers stay live),
+// handles kept as a caller keeps them. Three allocators side by side
 // in one process, sampled in turn: the slab arena, BucketPool with the pow2 policy, and the bare
 // pow2 free lists under it. Several processes; median and spread of each, and of the ratios.
 // `--min-bytes 16385` keeps only the large requests (the segregated fit's path); the decode trace
@@ -37,12 +38,56 @@ function decodeStep(trace, index, minBytes) {
   return { ops, pairs: slotOf.size };
 }
 
+/**
+ * Brings every allocator to the state the trace has when step `stepIndex` begins: the steps
+ * before it replayed, their surviving buffers (KV caches, say) live.
+ */
+function replayPrefix(trace, stepIndex, alloc, free) {
+  const live = new Map();
+  for (const step of trace.steps.slice(0, stepIndex)) {
+    for (const op of step) {
+      if (op[0] === "a") live.set(op[1], alloc(op[2]));
+      else if (op[0] === "f") {
+        free(live.get(op[1]));
+        live.delete(op[1]);
+      } else {
+        for (const handle of live.values()) free(handle);
+        live.clear();
+      }
+    }
+  }
+}
+
 /** Each allocator as run(ops, handles, generations): replays the step once. */
-function allocators() {
+function allocators(trace, stepIndex) {
   const arena = new SlabArena({ allocateSlab: (bytes) => ({ bytes }), freeSlab() {} });
   const checkedArena = new SlabArena({ allocateSlab: (bytes) => ({ bytes }), freeSlab() {} });
   const pool = new BucketPool({ allocate: (capacity) => ({ capacity }), destroy() {} });
   const lists = new FreeLists(false, false, pow2);
+  const takeFromLists = (bytes) => {
+    const capacity = bucketSize(bytes);
+    let slot = lists.takeExact(0, capacity);
+    if (slot === null) {
+      slot = new Slot({ capacity }, capacity);
+      slot.bucket = lists.bucketFor(0, capacity);
+    }
+    return slot;
+  };
+  for (const a of [arena, checkedArena]) {
+    replayPrefix(
+      trace,
+      stepIndex,
+      (n) => a.allocate(n),
+      (b) => a.free(b, b.generation),
+    );
+  }
+  replayPrefix(
+    trace,
+    stepIndex,
+    (n) => pool.acquire(n),
+    (s) => pool.release(s, s.generation),
+  );
+  replayPrefix(trace, stepIndex, takeFromLists, (s) => lists.file(s));
   return {
     arena(ops, handles, gens) {
       for (let i = 0; i < ops.length; i++) {
@@ -79,13 +124,7 @@ function allocators() {
       for (let i = 0; i < ops.length; i++) {
         const op = ops[i];
         if (op[0]) {
-          const capacity = bucketSize(op[2]);
-          let slot = lists.takeExact(0, capacity);
-          if (slot === null) {
-            slot = new Slot({ capacity }, capacity);
-            slot.bucket = lists.bucketFor(0, capacity);
-          }
-          handles[op[1]] = slot;
+          handles[op[1]] = takeFromLists(op[2]);
         } else {
           lists.file(handles[op[1]]);
         }
@@ -115,11 +154,11 @@ function runOneProcess(tracePath, stepIndex, minBytes, samples = 101) {
   if (pairs === 0) throw new Error(`step ${stepIndex} frees nothing of >= ${minBytes} bytes`);
   // About 5000 pairs per sample: long enough to time, short enough to dodge preemption.
   const repeats = Math.ceil(5000 / pairs);
-  const runs = allocators();
+  const runs = allocators(trace, stepIndex);
   const names = Object.keys(runs);
   const handles = new Array(pairs).fill(null);
   const gens = new Array(pairs).fill(0);
-  // Warm-up: the first replay makes every buffer; later ones are hits only.
+  // Warm-up: the steps before, then the step itself until every request is a hit.
   for (let w = 0; w < 50; w++) for (const name of names) runs[name](ops, handles, gens);
   const perPair = Object.fromEntries(names.map((n) => [n, []]));
   for (let s = 0; s < samples; s++) {
