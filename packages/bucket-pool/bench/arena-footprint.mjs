@@ -1,7 +1,8 @@
 // Footprint of power-of-two classes (BucketPool, policy pow2) and of the slab arena on recorded
 // traces (mlx-pool-trace/1), replayed with plain objects for native memory: no GPU needed.
 // Run: pnpm --filter @mlx/bucket-pool build && node bench/arena-footprint.mjs [--json]
-//        [--warmup-steps 3] [--slab-held-divisor 8] [--min-slab-bytes N] [trace.json ...]
+//        [--warmup-steps 3] [--slab-held-divisor 8] [--min-slab-bytes N]
+//        [--freed-block-reuse merge-first|exact-first] [trace.json ...]
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -140,12 +141,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       "warmup-steps": { type: "string", default: "3" },
       "slab-held-divisor": { type: "string" },
       "min-slab-bytes": { type: "string" },
+      "freed-block-reuse": { type: "string" },
     },
   });
   const warmupSteps = Number(values["warmup-steps"]);
   const options = {};
   if (values["slab-held-divisor"]) options.slabHeldDivisor = Number(values["slab-held-divisor"]);
   if (values["min-slab-bytes"]) options.minSlabBytes = Number(values["min-slab-bytes"]);
+  if (values["freed-block-reuse"]) options.freedBlockReuse = values["freed-block-reuse"];
   const files = positionals.length > 0 ? positionals : defaultTraces();
   const rows = files.map((file) => {
     const trace = JSON.parse(readFileSync(file, "utf8"));

@@ -7,7 +7,7 @@
 // `--min-bytes 16385` keeps only the large requests (the segregated fit's path); the decode trace
 // frees none of those within a step, `--trace ../cli/fixtures/synthetic/wide-ffn.json` does.
 // Run: pnpm --filter @mlx/bucket-pool build && node bench/arena-hit.bench.mjs [--processes 5]
-//        [--trace FILE] [--step 10] [--min-bytes N] [--json]
+//        [--trace FILE] [--step 10] [--min-bytes N] [--freed-block-reuse exact-first] [--json]
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -59,9 +59,10 @@ function replayPrefix(trace, stepIndex, alloc, free) {
 }
 
 /** Each allocator as run(ops, handles, generations): replays the step once. */
-function allocators(trace, stepIndex) {
-  const arena = new SlabArena({ allocateSlab: (bytes) => ({ bytes }), freeSlab() {} });
-  const checkedArena = new SlabArena({ allocateSlab: (bytes) => ({ bytes }), freeSlab() {} });
+function allocators(trace, stepIndex, freedBlockReuse) {
+  const arenaOptions = { allocateSlab: (bytes) => ({ bytes }), freeSlab() {}, freedBlockReuse };
+  const arena = new SlabArena(arenaOptions);
+  const checkedArena = new SlabArena(arenaOptions);
   const pool = new BucketPool({ allocate: (capacity) => ({ capacity }), destroy() {} });
   const lists = new FreeLists(false, false, pow2);
   const takeFromLists = (bytes) => {
@@ -148,13 +149,13 @@ function summary(values) {
 }
 
 /** One process: interleaved samples of every allocator; ns per allocate + free pair. */
-function runOneProcess(tracePath, stepIndex, minBytes, samples = 101) {
+function runOneProcess(tracePath, stepIndex, minBytes, freedBlockReuse, samples = 101) {
   const trace = JSON.parse(readFileSync(tracePath, "utf8"));
   const { ops, pairs } = decodeStep(trace, stepIndex, minBytes);
   if (pairs === 0) throw new Error(`step ${stepIndex} frees nothing of >= ${minBytes} bytes`);
   // About 5000 pairs per sample: long enough to time, short enough to dodge preemption.
   const repeats = Math.ceil(5000 / pairs);
-  const runs = allocators(trace, stepIndex);
+  const runs = allocators(trace, stepIndex, freedBlockReuse);
   const names = Object.keys(runs);
   const handles = new Array(pairs).fill(null);
   const gens = new Array(pairs).fill(0);
@@ -186,12 +187,20 @@ const { values } = parseArgs({
     "min-bytes": { type: "string", default: "1" },
     trace: { type: "string", default: defaultTrace },
     step: { type: "string", default: "10" },
+    "freed-block-reuse": { type: "string", default: "merge-first" },
   },
 });
 
 if (values.child) {
   console.log(
-    JSON.stringify(runOneProcess(values.trace, Number(values.step), Number(values["min-bytes"]))),
+    JSON.stringify(
+      runOneProcess(
+        values.trace,
+        Number(values.step),
+        Number(values["min-bytes"]),
+        values["freed-block-reuse"],
+      ),
+    ),
   );
 } else {
   const results = [];
@@ -207,6 +216,8 @@ if (values.child) {
         values.trace,
         "--step",
         values.step,
+        "--freed-block-reuse",
+        values["freed-block-reuse"],
       ],
       { encoding: "utf8" },
     );

@@ -1,4 +1,5 @@
 export {
+  type FreedBlockReuse,
   kChunkBytes,
   kDefaultAlignment,
   kDefaultMaxSlabBytes,
@@ -14,7 +15,8 @@ export {
   type SlabArenaOptions,
 } from "./arena/arena-options.js";
 export type { SlabArenaStats } from "./arena/arena-stats.js";
-export { listIndex, SegregatedFit, searchIndex } from "./arena/segregated-fit.js";
+export { ExactCache } from "./arena/exact-cache.js";
+export { kFitListCount, listIndex, SegregatedFit, searchIndex } from "./arena/segregated-fit.js";
 export { ArenaBlock, BlockRecycler, BlockState, type Chunk, Slab } from "./arena/slab.js";
 export { SlabArena, type SlabRange } from "./arena/slab-arena.js";
 export { SmallClasses } from "./arena/small-classes.js";

@@ -40,7 +40,16 @@ export interface SlabArenaOptions<S> {
   slabHeldDivisor?: number | undefined;
   /** Most bytes of slabs held at once; a slab past it is `MEMORY_LIMIT`. Default: no limit. */
   maxHeldBytes?: number | undefined;
+  /**
+   * Freed large blocks are kept whole for a request of their exact size. On a request that none
+   * fits, `merge-first` (default) merges every kept block with its free neighbours before the fit
+   * serves it: the least held memory. `exact-first` merges only those of sizes near the request
+   * (down to half of it): cheaper hits where large sizes alternate, more held memory.
+   */
+  freedBlockReuse?: FreedBlockReuse | undefined;
 }
+
+export type FreedBlockReuse = "merge-first" | "exact-first";
 
 /** Options with their defaults filled in and checked. */
 export interface ResolvedArenaOptions {
@@ -51,6 +60,7 @@ export interface ResolvedArenaOptions {
   readonly maxSlabBytes: number;
   readonly slabHeldDivisor: number;
   readonly maxHeldBytes: number;
+  readonly freedBlockReuse: FreedBlockReuse;
 }
 
 function invalid(message: string, value: unknown): MlxError {
@@ -95,7 +105,12 @@ export function resolveArenaOptions<S>(options: SlabArenaOptions<S>): ResolvedAr
   if (typeof maxHeldBytes !== "number" || !(maxHeldBytes >= 1)) {
     throw invalid("maxHeldBytes must be a number >= 1", maxHeldBytes);
   }
+  const freedBlockReuse = options.freedBlockReuse ?? "merge-first";
+  if (freedBlockReuse !== "merge-first" && freedBlockReuse !== "exact-first") {
+    throw invalid('freedBlockReuse must be "merge-first" or "exact-first"', freedBlockReuse);
+  }
   return {
+    freedBlockReuse,
     alignment,
     granule: Math.max(kMinGranuleBytes, alignment),
     minSlabBytes,

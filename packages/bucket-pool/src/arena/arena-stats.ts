@@ -20,6 +20,9 @@ export interface SlabArenaStats {
   /** Free large blocks (in the segregated fit) and their bytes. */
   freeBlockCount: number;
   freeBlockBytes: number;
+  /** Freed large blocks kept whole for a request of their size, and their bytes. */
+  cachedBlockCount: number;
+  cachedBlockBytes: number;
   /** Chunks of small cells, and spares among them (entirely free, kept for their class). */
   chunkCount: number;
   spareChunkCount: number;

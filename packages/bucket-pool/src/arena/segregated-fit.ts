@@ -6,6 +6,8 @@ const kSubLists = 1 << kSecondLevelLog;
 /** First levels: one bit each in a 32-bit bitmap. */
 const kFirstLevels = 32;
 const kListCount = kFirstLevels * kSubLists;
+/** Number of size lists of the fit (and of the exact cache beside it). */
+export const kFitListCount = kListCount;
 
 /** floor(log2(u)) for an integer u >= 1 (u may exceed 32 bits). */
 function floorLog2(u: number): number {

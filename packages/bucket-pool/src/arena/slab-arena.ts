@@ -1,5 +1,6 @@
 import { disposedError, MlxError } from "../errors.js";
 import {
+  type FreedBlockReuse,
   kChunkBytes,
   kMaxArenaRequestBytes,
   kSlabRoundBytes,
@@ -8,7 +9,8 @@ import {
   type SlabArenaOptions,
 } from "./arena-options.js";
 import type { SlabArenaStats } from "./arena-stats.js";
-import { SegregatedFit } from "./segregated-fit.js";
+import { ExactCache } from "./exact-cache.js";
+import { kFitListCount, SegregatedFit } from "./segregated-fit.js";
 import { ArenaBlock, BlockRecycler, BlockState, Slab } from "./slab.js";
 import { SmallClasses } from "./small-classes.js";
 
@@ -16,8 +18,11 @@ import { SmallClasses } from "./small-classes.js";
 export interface SlabRange {
   readonly offset: number;
   readonly size: number;
-  /** `chunk`: a 64 KiB block of small cells (`liveCells` of them handed out). */
-  readonly kind: "free" | "live" | "chunk";
+  /**
+   * `chunk`: a 64 KiB block of small cells (`liveCells` of them handed out); `cached`: a freed
+   * large block kept whole for a request of its size.
+   */
+  readonly kind: "free" | "live" | "chunk" | "cached";
   /** Bytes at the end of a free or chunk range never handed out; a live range's, if it is fresh. */
   readonly freshBytes: number;
   readonly liveCells: number;
@@ -46,6 +51,7 @@ export class SlabArena<S> {
   readonly maxSlabBytes: number;
   readonly slabHeldDivisor: number;
   readonly maxHeldBytes: number;
+  readonly freedBlockReuse: FreedBlockReuse;
   /** The last error `freeSlab` threw while a miss replaced free slabs (counted in stats). */
   lastFreeSlabError: unknown = undefined;
 
@@ -54,9 +60,11 @@ export class SlabArena<S> {
   private readonly recycler = new BlockRecycler<S>();
   private readonly fit: SegregatedFit<S>;
   private readonly small: SmallClasses<S>;
+  private readonly cache: ExactCache<S>;
   /** Every slab held, in the order made (for clear, dispose and inspection; not the hot path). */
   private readonly slabs = new Set<Slab<S>>();
   private nextSlabId = 0;
+  private readonly mergeAllOnMiss: boolean;
   private disposed = false;
 
   private heldBytesNow = 0;
@@ -83,10 +91,13 @@ export class SlabArena<S> {
     this.maxSlabBytes = resolved.maxSlabBytes;
     this.slabHeldDivisor = resolved.slabHeldDivisor;
     this.maxHeldBytes = resolved.maxHeldBytes;
+    this.freedBlockReuse = resolved.freedBlockReuse;
+    this.mergeAllOnMiss = resolved.freedBlockReuse === "merge-first";
     this.allocateSlab = options.allocateSlab;
     this.freeSlab = options.freeSlab;
     this.fit = new SegregatedFit<S>(this.granule, this.recycler);
     this.small = new SmallClasses<S>(this.granule, this.recycler);
+    this.cache = new ExactCache<S>(this.granule, kFitListCount);
   }
 
   /** Bytes of every slab held. */
@@ -136,8 +147,8 @@ export class SlabArena<S> {
       if (block === null) block = this.cellOfNewChunk(index);
     } else {
       const size = this.roundToGranule(byteLength);
-      block = this.fit.take(size);
-      if (block === null) block = this.refill(size);
+      block = this.cache.take(size);
+      if (block === null) block = this.takeFromFit(size);
     }
     if (block.chunk === null) block.fresh = block.freshFrom === block.offset;
     block.state = BlockState.Live;
@@ -155,7 +166,8 @@ export class SlabArena<S> {
   }
 
   /**
-   * Returns a range in O(1); a large block merges with free neighbours. A block of another arena
+   * Returns a range in O(1): a cell to its chunk, a large block to the exact cache (merged with its
+   * free neighbours when the cache is flushed, before any slab is made). A block of another arena
    * is `INVALID_ARGUMENT`, a stale lease `STALE_BUFFER`; either changes nothing.
    */
   free(block: ArenaBlock<S>, generation: number): void {
@@ -191,7 +203,7 @@ export class SlabArena<S> {
       if (chunkBlock !== null) this.fit.release(chunkBlock);
     } else {
       block.freshFrom = block.offset + block.size;
-      this.fit.release(block);
+      this.cache.put(block);
     }
   }
 
@@ -202,12 +214,14 @@ export class SlabArena<S> {
     );
   }
 
-  /** Returns every class's spare chunk to its slab's free blocks; returns how many. */
-  releaseSpareChunks(): number {
-    if (this.disposed) throw disposedError("SlabArena.releaseSpareChunks");
-    return this.small.releaseSpares((block) => {
-      this.fit.release(block);
-    });
+  /**
+   * Returns every cached large block and every class's spare chunk to the free blocks of its slab,
+   * merged with free neighbours; returns how many. O(cached + classes). With nothing live, every
+   * slab is then one free block.
+   */
+  compact(): number {
+    if (this.disposed) throw disposedError("SlabArena.compact");
+    return this.returnCached();
   }
 
   /**
@@ -216,7 +230,7 @@ export class SlabArena<S> {
    */
   clear(): number {
     if (this.disposed) throw disposedError("SlabArena.clear");
-    this.releaseSpareChunks();
+    this.returnCached();
     const { released, error } = this.releaseEmptySlabs();
     if (error !== undefined) throw error;
     return released;
@@ -234,6 +248,7 @@ export class SlabArena<S> {
     this.slabs.clear();
     this.fit.clear();
     this.small.clear();
+    this.cache.clear();
     this.recycler.clear();
     this.heldBytesNow = 0;
     this.liveCount = 0;
@@ -274,7 +289,13 @@ export class SlabArena<S> {
     const ranges: SlabRange[] = [];
     for (let b = slab.first; b !== null; b = b.nextPhys) {
       const kind =
-        b.state === BlockState.Free ? "free" : b.state === BlockState.Chunk ? "chunk" : "live";
+        b.state === BlockState.Free
+          ? "free"
+          : b.state === BlockState.Chunk
+            ? "chunk"
+            : b.state === BlockState.Cached
+              ? "cached"
+              : "live";
       ranges.push({
         offset: b.offset,
         size: b.size,
@@ -301,6 +322,8 @@ export class SlabArena<S> {
       peakRequestedBytes: this.peakRequestedBytes,
       freeBlockCount: this.fit.freeCount,
       freeBlockBytes: this.fit.freeBytes,
+      cachedBlockCount: this.cache.count,
+      cachedBlockBytes: this.cache.bytes,
       chunkCount: this.small.chunkCount,
       spareChunkCount: this.small.spareCount,
       slabAllocations: this.slabAllocations,
@@ -322,24 +345,47 @@ export class SlabArena<S> {
 
   /** A fresh chunk for small class `index` (a miss of its lists), and its first cell. */
   private cellOfNewChunk(index: number): ArenaBlock<S> {
-    const block = this.fit.take(kChunkBytes) ?? this.refill(kChunkBytes);
+    const block = this.takeFromFit(kChunkBytes);
     this.small.addChunk(index, block);
     return this.small.take(index) as ArenaBlock<S>;
   }
 
   /**
-   * Nothing free holds `size`: spare chunks go back first (they may merge into a fit), then a
-   * new slab is made and entirely free slabs are freed.
+   * A block of the fit, with cached blocks (every one, or those of nearby sizes) merged first: a
+   * buffer that grows a little each step must find its old hole joined with its neighbours.
+   */
+  private takeFromFit(size: number): ArenaBlock<S> {
+    if (this.cache.count > 0) {
+      if (this.mergeAllOnMiss) this.cache.flush(this.releaseToFit);
+      else this.cache.flushNear(size, this.releaseToFit);
+    }
+    return this.fit.take(size) ?? this.refill(size);
+  }
+
+  private readonly releaseToFit = (block: ArenaBlock<S>): void => {
+    this.fit.release(block);
+  };
+
+  /**
+   * Nothing free holds `size`: cached blocks and spare chunks go back first (merged, they may
+   * hold it), then a new slab is made and entirely free slabs are freed.
    */
   private refill(size: number): ArenaBlock<S> {
-    if (this.small.spareCount > 0) {
-      this.small.releaseSpares((block) => {
-        this.fit.release(block);
-      });
+    if (this.returnCached() > 0) {
       const block = this.fit.take(size);
       if (block !== null) return block;
     }
     return this.takeFromNewSlab(size);
+  }
+
+  private returnCached(): number {
+    const back = (block: ArenaBlock<S>) => {
+      this.fit.release(block);
+    };
+    let returned = 0;
+    if (this.cache.count > 0) returned += this.cache.flush(back);
+    if (this.small.spareCount > 0) returned += this.small.releaseSpares(back);
+    return returned;
   }
 
   private takeFromNewSlab(size: number): ArenaBlock<S> {

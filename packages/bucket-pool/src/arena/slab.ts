@@ -8,6 +8,8 @@ export enum BlockState {
   Chunk = 2,
   /** Merged into a neighbour, part of a returned chunk, or of a freed slab: never live again. */
   Dead = 3,
+  /** A freed large block kept whole for a request of its exact size (not merged yet). */
+  Cached = 4,
 }
 
 /** One native allocation that the arena cuts into blocks. */

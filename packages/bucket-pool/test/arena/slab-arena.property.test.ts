@@ -9,7 +9,7 @@ type Op =
   | { kind: "freeStale"; pick: number }
   | { kind: "freeAll" }
   | { kind: "clear" }
-  | { kind: "releaseSpares" }
+  | { kind: "compact" }
   | { kind: "failNextSlab" };
 
 const size = fc.oneof(
@@ -27,7 +27,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.nat().map((pick) => ({ kind: "freeStale" as const, pick })) },
   { weight: 1, arbitrary: fc.constant({ kind: "freeAll" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "clear" as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: "releaseSpares" as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: "compact" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "failNextSlab" as const }) },
 );
 const options = fc.record({
@@ -35,6 +35,7 @@ const options = fc.record({
   minSlabBytes: fc.constantFrom(65_536, 1 << 20),
   slabHeldDivisor: fc.constantFrom(1, 8),
   maxHeldBytes: fc.constantFrom(Number.POSITIVE_INFINITY, 8 << 20),
+  freedBlockReuse: fc.constantFrom("merge-first" as const, "exact-first" as const),
 });
 
 interface LiveRange {
@@ -167,7 +168,7 @@ describe("SlabArena against a model", () => {
             expect(liveSnapshot(arena)).toEqual(kept);
           } else if (step.kind === "freeAll") {
             for (const r of live.splice(0)) freeOne(r);
-            arena.releaseSpareChunks();
+            arena.compact();
             // Free space merges: every slab is one free block again.
             for (const slab of arena.slabList()) {
               expect(arena.slabLayout(slab).map((r) => [r.kind, r.size])).toEqual([
@@ -179,16 +180,18 @@ describe("SlabArena against a model", () => {
             for (const slab of arena.slabList()) {
               expect(live.some((r) => r.slabId === slab.id)).toBe(true);
             }
-          } else if (step.kind === "releaseSpares") {
-            arena.releaseSpareChunks();
-            expect(arena.stats().spareChunkCount).toBe(0);
+          } else if (step.kind === "compact") {
+            arena.compact();
+            expect([arena.stats().spareChunkCount, arena.stats().cachedBlockCount]).toEqual([0, 0]);
           } else if (step.kind === "failNextSlab") {
             f.failNextSlab();
           }
           const after = arena.stats();
           // No scan: a bounded number of blocks looked at and list edits per operation, beyond
-          // the spare chunks and slabs a miss hands back.
-          const sparesBack = Math.max(0, before.spareChunkCount - after.spareChunkCount + 1);
+          // the cached blocks, spare chunks and slabs a miss hands back.
+          const sparesBack =
+            Math.max(0, before.spareChunkCount - after.spareChunkCount + 1) +
+            Math.max(0, before.cachedBlockCount - after.cachedBlockCount + 1);
           const slabsBack = after.slabReleases - before.slabReleases;
           if (step.kind === "alloc" || step.kind === "free") {
             expect(after.blocksExamined - before.blocksExamined).toBeLessThanOrEqual(6);

@@ -29,6 +29,7 @@ describe("SlabArena options", () => {
     ["slabHeldDivisor 0.5", { slabHeldDivisor: 0.5 }],
     ["slabHeldDivisor NaN", { slabHeldDivisor: Number.NaN }],
     ["maxHeldBytes 0", { maxHeldBytes: 0 }],
+    ["freedBlockReuse unknown", { freedBlockReuse: "lru" }],
   ])("refuses %s with INVALID_ARGUMENT naming the value", (_, bad) => {
     try {
       new SlabArena({ ...base, ...bad } as SlabArenaOptions<FakeSlab>);
@@ -256,7 +257,7 @@ describe("SlabArena slabs", () => {
     expect(codeOf(() => arena.allocate(8))).toBe("DISPOSED");
     expect(codeOf(() => arena.free(a, a.generation))).toBe("DISPOSED");
     expect(codeOf(() => arena.clear())).toBe("DISPOSED");
-    expect(codeOf(() => arena.releaseSpareChunks())).toBe("DISPOSED");
+    expect(codeOf(() => arena.compact())).toBe("DISPOSED");
     expect(codeOf(() => arena.slabLayout(a.slab))).toBe("INVALID_ARGUMENT");
     expect(arena.stats().slabReleases).toBe(made.length);
   });
@@ -294,15 +295,17 @@ describe("SlabArena fresh memory", () => {
     const b = live(arena, 40_000);
     const slab = a.slab;
     const used = a.size + b.size;
-    freeIt(arena, a); // a and b are merged away: their objects may serve other ranges
+    freeIt(arena, a); // cached whole, then merged away by compact: the objects may be reused
     freeIt(arena, b);
+    expect(arena.slabLayout(slab).map((r) => r.kind)).toEqual(["cached", "cached", "free"]);
+    expect(arena.compact()).toBe(2);
     const [whole] = arena.slabLayout(slab);
     expect(whole).toMatchObject({ offset: 0, size: MiB, kind: "free" });
     expect(whole?.freshBytes).toBe(MiB - used);
     // A returned chunk keeps its uncarved cells fresh.
     const cells = [live(arena, 300), live(arena, 300)];
     for (const c of cells) freeIt(arena, c);
-    arena.releaseSpareChunks();
+    arena.compact();
     expect(arena.slabLayout(slab)[0]?.freshBytes).toBe(MiB - used);
     const spanning = live(arena, 200_000);
     expect([spanning.offset, spanning.fresh]).toEqual([0, false]);

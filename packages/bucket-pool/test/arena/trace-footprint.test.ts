@@ -18,11 +18,19 @@ const kWarmupSteps = 3;
 type Op = ["a", number, number] | ["f", number] | ["r"];
 
 describe("SlabArena on recorded traces", () => {
-  it.each(traces.map((file) => [file.split("/").pop() as string, file]))(
-    "%s: held within 1.25x of the live peak, no slab made after warm-up",
-    (_, file) => {
+  it.each(
+    traces.flatMap((file) =>
+      (["merge-first", "exact-first"] as const).map((mode) => [
+        file.split("/").pop() as string,
+        mode,
+        file,
+      ]),
+    ),
+  )(
+    "%s (%s): held within 1.25x of the live peak, no slab made after warm-up",
+    (_, freedBlockReuse, file) => {
       const { steps } = JSON.parse(readFileSync(file, "utf8")) as { steps: Op[][] };
-      const f = fakeArena();
+      const f = fakeArena({ freedBlockReuse });
       const { arena } = f;
       const live = new Map<number, [ArenaBlock<FakeSlab>, number, number]>();
       let liveBytes = 0;
