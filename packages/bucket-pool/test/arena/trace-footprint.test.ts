@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { ArenaBlock } from "../../src/index.js";
+import type { ArenaBlock, FreedBlockReuse } from "../../src/index.js";
 import { type FakeSlab, fakeArena } from "./fake-slabs.js";
 
 // The CLI's recorded traces (mlx-pool-trace/1): a real decode and synthetic ones.
@@ -20,17 +20,15 @@ type Op = ["a", number, number] | ["f", number] | ["r"];
 describe("SlabArena on recorded traces", () => {
   it.each(
     traces.flatMap((file) =>
-      (["merge-first", "exact-first"] as const).map((mode) => [
-        file.split("/").pop() as string,
-        mode,
-        file,
-      ]),
+      (["merge-first", "exact-first"] as const).map(
+        (mode) => [file.split("/").pop() as string, mode, file] as const,
+      ),
     ),
   )(
     "%s (%s): held within 1.25x of the live peak, no slab made after warm-up",
     (_, freedBlockReuse, file) => {
       const { steps } = JSON.parse(readFileSync(file, "utf8")) as { steps: Op[][] };
-      const f = fakeArena({ freedBlockReuse });
+      const f = fakeArena({ freedBlockReuse: freedBlockReuse as FreedBlockReuse });
       const { arena } = f;
       const live = new Map<number, [ArenaBlock<FakeSlab>, number, number]>();
       let liveBytes = 0;
