@@ -35,8 +35,9 @@ function roundUp(n: number, multiple: number): number {
 /**
  * A sub-allocating arena: few large native allocations (slabs), cut into the ranges callers ask
  * for. Requests up to 16 KiB take a cell of a fine size class ({@link SmallClasses}); larger ones
- * a block of a two-level segregated fit ({@link SegregatedFit}) that merges neighbours on free.
- * Both are O(1) per allocate and free, without scanning. A new slab is made only when nothing
+ * a freed block of exactly their size ({@link ExactCache}), else a block of a two-level
+ * segregated fit ({@link SegregatedFit}) that merges free neighbours. Each is O(1) per allocate
+ * and free without scanning (merging cached blocks is O(1) amortized: once per free). A new slab is made only when nothing
  * free fits: max(minSlabBytes, the request rounded up to 16 KiB), and at least held / divisor
  * so that a large model needs few slabs; entirely free slabs are freed at that moment.
  *
