@@ -1,3 +1,25 @@
+export {
+  type FreedBlockReuse,
+  kChunkBytes,
+  kDefaultAlignment,
+  kDefaultMaxSlabBytes,
+  kDefaultMinSlabBytes,
+  kDefaultSlabHeldDivisor,
+  kMaxAlignment,
+  kMaxArenaRequestBytes,
+  kMinGranuleBytes,
+  kSlabRoundBytes,
+  kSmallMaxBytes,
+  type ResolvedArenaOptions,
+  resolveArenaOptions,
+  type SlabArenaOptions,
+} from "./arena/arena-options.js";
+export type { SlabArenaStats } from "./arena/arena-stats.js";
+export { ExactCache } from "./arena/exact-cache.js";
+export { kFitListCount, listIndex, SegregatedFit, searchIndex } from "./arena/segregated-fit.js";
+export { ArenaBlock, BlockRecycler, BlockState, type Chunk, Slab } from "./arena/slab.js";
+export { SlabArena, type SlabRange } from "./arena/slab-arena.js";
+export { SmallClasses } from "./arena/small-classes.js";
 export { BucketPool, type CounterMark, type Fence } from "./bucket-pool.js";
 export { describeValue, disposedError, type ErrorCode, isMlxError, MlxError } from "./errors.js";
 export { FreeLists } from "./free-lists.js";
