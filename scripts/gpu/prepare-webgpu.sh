@@ -21,6 +21,9 @@ fi
 pnpm turbo run build --filter=@mlx/webgpu... --filter=@mlx/cli...
 node scripts/gpu/bundle-webgpu.mjs
 cp packages/cli/fixtures/decode-mistral-small.json "$G/"
+# The bundled CLI reads its package.json (--version) and the trace schema one folder above its
+# own, as the installed package does.
+cp packages/cli/trace-schema.json packages/cli/package.json "$G/"
 
 # Dawn's `webgpu`: its two JavaScript files, and dawn.node compressed.
 dawn=$(readlink -f packages/webgpu/node_modules/webgpu)
