@@ -1,16 +1,22 @@
 import type { SizePolicy } from "./size-policy.js";
 
 /** How a {@link BucketPool} makes, frees and recycles its handles, and its limits. */
-export interface BucketPoolOptions<H> {
-  /** Makes a fresh handle of exactly `capacity` bytes. May throw; the pool is then unchanged. */
-  allocate(capacity: number): H;
+export interface BucketPoolOptions<H, Source = number> {
+  /**
+   * Makes a fresh handle of exactly `capacity` bytes from `source` (what `acquire` was given).
+   * `inBatch` is `acquire`'s: true when the caller finishes several acquires together. May
+   * throw; the pool is then unchanged.
+   */
+  allocate(capacity: number, source: Source, inBatch: boolean): H;
   /** Frees a handle now. Called by `clear`, eviction and `dispose`; must not throw. */
   destroy(handle: H, capacity: number): void;
   /** Called after a fence settled and its slots moved (to free lists, quarantine or destruction). */
   onFenceSettled?: (() => void) | undefined;
   /** Called when a slot returns to circulation, e.g. to poison recycled memory in debug runs. */
   onRecycle?: ((handle: H, capacity: number) => void) | undefined;
-  /** Size classes; the seed's powers of two by default. */
+  /** How error messages name this pool (default `"BucketPool"`); a wrapper gives its own name. */
+  label?: string | undefined;
+  /** Size classes; powers of two (`pow2`) by default. */
   policy?: SizePolicy | undefined;
   /** Cache limit: free bytes above it are freed, least recently used first. Default: no limit. */
   maxFreeBytes?: number | undefined;
@@ -20,7 +26,7 @@ export interface BucketPoolOptions<H> {
   maxHeldBytes?: number | undefined;
   /**
    * On a miss in the exact class, reuse a free slot of a larger class whose capacity is at most
-   * this many times the wanted one (1 = exact classes only, the seed's behaviour).
+   * this many times the wanted one (1, the default: exact classes only).
    */
   reuseLargerRatio?: number | undefined;
   /**

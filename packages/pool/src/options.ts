@@ -1,12 +1,27 @@
 import type { SizePolicy } from "@mlx/bucket-pool";
+import type { ResidencyEvent } from "@mlx/residency";
+import type { BackendChoice } from "./backend-choice.js";
+
+/** Options of `MlxDevice.open`. */
+export interface DeviceOptions {
+  /** `auto` (default): `MLX_BACKEND` if set, else Metal where available, else host. */
+  backend?: BackendChoice;
+  /** Use a residency set (default true; `MLX_NO_RESIDENCY=1` turns it off everywhere). */
+  residency?: boolean;
+  /**
+   * Receives every residency event (registration with its count, key and whether it was a
+   * duplicate, removal, commit): the facts `MLX_PROFILE_RESIDENCY=1` prints, for code.
+   */
+  onResidencyEvent?: (event: ResidencyEvent) => void;
+}
 
 /** Options of `MlxBufferPool`. Every limit is off unless set, except `maxBuffers`. */
 export interface PoolOptions {
-  /** Size classes: a policy object or its name (`"pow2"`, the seed's, by default; `"pow2-div4"`...). */
+  /** Size classes: a policy object or its name (`"pow2"`, next power of two, by default; `"pow2-div4"`...). */
   policy?: SizePolicy | string;
   /** Cache limit: free bytes above it are freed now, least recently used first. */
   maxFreeBytes?: number;
-  /** Most buffers the pool may own; past it, `MEMORY_LIMIT`. Default 250000. */
+  /** Most buffers the pool may own; past it, `MEMORY_LIMIT`. Default `DEFAULT_MAX_BUFFERS` (250000). */
   maxBuffers?: number;
   /** Most bytes (capacities) the pool may own; past it, `MEMORY_LIMIT`. */
   maxHeldBytes?: number;

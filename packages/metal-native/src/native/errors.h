@@ -10,7 +10,8 @@
 
 namespace mlx {
 
-// The names match the `code` strings of the JavaScript contract (DESIGN.md, section 3).
+// The names are `code` strings of @mlx/errors' ERROR_CODES; test/error-codes.test.ts checks
+// that errorCodeName, NATIVE_ERROR_CODES and ERROR_CODES agree.
 enum class ErrorCode {
   InvalidArgument,
   BufferAllocation,

@@ -1,28 +1,21 @@
-import {
-  BucketPool,
-  describeValue,
-  MlxError,
-  type SizePolicy,
-  sizePolicyByName,
-} from "@mlx/bucket-pool";
-import type { NativeBuffer } from "@mlx/metal-native";
-import { ResidencyBinding, type ResidencySet } from "@mlx/residency";
-import type { Allocation } from "./allocation.js";
-import type { MlxDevice } from "./device.js";
+import { BucketPool, type SizePolicy, sizePolicyByName } from "@mlx/bucket-pool";
+import { describeValue, MlxError } from "@mlx/errors";
+import { ResidencyBinding } from "@mlx/residency";
+import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
 import type { PoolOptions } from "./options.js";
+
+/** How the pool's error messages name it. */
+export const POOL_LABEL = "MlxBufferPool";
 
 /**
  * Everything an `MlxBufferPool` owns, kept apart from the pool object so that a
  * FinalizationRegistry can free it when a pool is dropped without `dispose()`: nothing here
  * refers back to the pool.
  */
-export class PoolCore {
-  readonly buckets: BucketPool<Allocation>;
-  readonly residency = new ResidencyBinding<ResidencySet<NativeBuffer>>();
-  /** Device a fresh allocation goes to (set before each acquire). */
-  allocDevice: MlxDevice | null = null;
-  /** True while `allocBatch` defers the residency commit to its end. */
-  batching = false;
+export class PoolResources {
+  readonly buckets: BucketPool<NativeAllocation, DeviceMemory>;
+  /** The device memory whose residency set this pool registers into (one per pool). */
+  readonly residency = new ResidencyBinding<DeviceMemory>({ context: POOL_LABEL });
   disposed = false;
   residencyCommits = 0;
 
@@ -30,9 +23,10 @@ export class PoolCore {
     const policy: SizePolicy | undefined =
       typeof options.policy === "string" ? sizePolicyByName(options.policy) : options.policy;
     const poisonByte = poisonByteOf(options.poison ?? process.env.MLX_POOL_POISON === "1");
-    this.buckets = new BucketPool<Allocation>({
-      allocate: (capacity) => this.allocateFresh(capacity),
-      destroy: (allocation) => allocation.device.release(allocation),
+    this.buckets = new BucketPool<NativeAllocation, DeviceMemory>({
+      label: POOL_LABEL,
+      allocate: (capacity, memory, inBatch) => this.allocateFresh(capacity, memory, inBatch),
+      destroy: (allocation) => allocation.memory.free(allocation),
       onRecycle:
         poisonByte === undefined
           ? undefined
@@ -52,8 +46,7 @@ export class PoolCore {
 
   /** Commits what this pool staged (one commit at most) and frees what that removal allowed. */
   commitResidency(): void {
-    const set = this.residency.set;
-    if (set !== undefined && (set.owner as MlxDevice).flushResidency()) this.residencyCommits++;
+    if (this.residency.set?.flushResidency() === true) this.residencyCommits++;
   }
 
   /** Frees everything (one residency commit); pending slots when their fence settles. */
@@ -63,23 +56,30 @@ export class PoolCore {
     // The binding stays: slots behind a pending fence are freed when it settles, through it.
     this.buckets.dispose();
     this.commitResidency();
-    this.allocDevice = null;
   }
 
-  private allocateFresh(capacity: number): Allocation {
-    const device = this.allocDevice as MlxDevice;
-    // Free what eviction just released before asking for more memory (not mid-batch: the batch
-    // commits once, at its end).
-    if (!this.batching) this.commitResidency();
-    const before = device.residency?.commitCount ?? 0;
-    const allocation = device.allocate(capacity, !this.batching);
-    this.residencyCommits += (device.residency?.commitCount ?? 0) - before;
+  /**
+   * A fresh allocation. Outside a batch, what eviction just staged is committed and freed
+   * before asking for more memory, and the new buffer is committed at once; a batch commits
+   * once, at its end.
+   */
+  private allocateFresh(
+    capacity: number,
+    memory: DeviceMemory,
+    inBatch: boolean,
+  ): NativeAllocation {
+    if (!inBatch) this.commitResidency();
+    const before = memory.residency?.commitCount ?? 0;
+    const allocation = memory.allocate(capacity, !inBatch);
+    this.residencyCommits += (memory.residency?.commitCount ?? 0) - before;
     return allocation;
   }
 }
 
-/** Frees the core of a pool that was dropped without `dispose()`: a safety net, not the plan. */
-export const droppedPools = new FinalizationRegistry<PoolCore>((core) => core.dispose());
+/** Frees the resources of a pool dropped without `dispose()`: a safety net, not the plan. */
+export const droppedPools = new FinalizationRegistry<PoolResources>((resources) =>
+  resources.dispose(),
+);
 
 function poisonByteOf(poison: boolean | number): number | undefined {
   if (poison === false) return undefined;
