@@ -36,7 +36,6 @@ export {
 } from "./commands/replay.js";
 export {
   formatReplay,
-  loadTrace,
   type ReplayCommandOptions,
   replayChart,
   replayCommand,
@@ -44,8 +43,17 @@ export {
 export { SAMPLE_TRACE_PATH } from "./fixtures.js";
 export { type CommandIO, processIO, UsageError } from "./io.js";
 export { PRESET_NAMES, type PresetName, presetOptions } from "./presets.js";
-export { quantile, type Spread, spreadOf } from "./timing.js";
 export {
+  describeMeasurement,
+  formatNs,
+  type Measurement,
+  measure,
+  quantile,
+  type Spread,
+  spreadOf,
+} from "./timing.js";
+export {
+  loadTrace,
   parseTrace,
   TRACE_FORMAT,
   type Trace,
@@ -53,3 +61,4 @@ export {
   type TraceOp,
   validateTrace,
 } from "./trace.js";
+export { playStep, type TraceActions } from "./trace-player.js";

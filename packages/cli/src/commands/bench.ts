@@ -1,7 +1,7 @@
 import { backendStatus, DType, type MlxBuffer, MlxBufferPool, MlxDevice } from "@mlx/pool";
 import { SAMPLE_TRACE_PATH } from "../fixtures.js";
-import { type Spread, spreadOf } from "../timing.js";
-import { loadTrace } from "./replay-command.js";
+import { measure, type Spread } from "../timing.js";
+import { loadTrace } from "../trace.js";
 
 export interface BenchOptions {
   /** Backends to measure; every available one by default. */
@@ -81,20 +81,19 @@ function benchBackend(backend: string, sizes: number[], repetitions: number): Ba
   }
 }
 
+/** ns per alloc of `step`, timed a whole step at a time. */
 function timeSteps(
   step: () => void,
   warmup: number,
   repetitions: number,
   allocsPerStep: number,
 ): Spread {
-  for (let i = 0; i < warmup; i++) step();
-  const perAlloc = new Float64Array(repetitions);
-  for (let r = 0; r < repetitions; r++) {
-    const t0 = process.hrtime.bigint();
+  const sample = () => {
     step();
-    perAlloc[r] = Number(process.hrtime.bigint() - t0) / allocsPerStep;
-  }
-  return spreadOf(perAlloc);
+    return allocsPerStep;
+  };
+  const { median, p10, p90 } = measure(sample, { warmup, samples: repetitions });
+  return { median, p10, p90 };
 }
 
 export function formatBench(results: readonly BackendBench[]): string[] {
