@@ -53,8 +53,11 @@ export {
   spreadOf,
 } from "./timing.js";
 export {
+  type AllocOp,
+  type FreeOp,
   loadTrace,
   parseTrace,
+  type ResetOp,
   TRACE_FORMAT,
   type Trace,
   TraceError,

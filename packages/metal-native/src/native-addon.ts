@@ -27,10 +27,10 @@ export interface NativeAddon {
 export type NativeAddonSource = "override" | "prebuilt" | "local-build";
 
 /** Relative to this file, from both src/ and dist/. */
-export const DEFAULT_ADDON_PATH = "../build/Release/mlx_native.node";
+const DEFAULT_ADDON_PATH = "../build/Release/mlx_native.node";
 
 /** The file every prebuilt package ships at its root. */
-export const PREBUILT_ADDON_FILE = "mlx_native.node";
+const PREBUILT_ADDON_FILE = "mlx_native.node";
 
 export const BUILD_INSTRUCTIONS =
   "build it with `pnpm --filter @mlx/metal-native build` in the monorepo, or, for npm " +
