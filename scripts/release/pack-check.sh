@@ -79,7 +79,7 @@ for p in "${PACKAGES[@]}"; do
   problems=()
   need=(package/package.json package/README.md package/dist/index.js package/dist/index.d.ts)
   case "$p" in
-    metal-native) need+=(package/CMakeLists.txt package/src/native/binding.cpp package/src/native/backend.h) ;;
+    metal-native) need+=(package/CMakeLists.txt package/src/native/addon.cpp package/src/native/backend.h) ;;
     cli) need+=(package/dist/bin.js) ;;
   esac
   for f in "${need[@]}"; do grep -qx "$f" <<<"$list" || problems+=("missing $f"); done

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { MlxError } from "@mlx/errors";
 import type { BackendName, BackendStatus, NativeDevice } from "./types.js";
 
-/** What the compiled addon exports (binding.cpp). */
+/** What the compiled addon exports (src/native/addon.cpp registers it). */
 export interface NativeAddon {
   openDevice(backend?: BackendName): NativeDevice;
   backendStatus(): BackendStatus[];

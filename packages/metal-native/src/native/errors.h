@@ -1,6 +1,6 @@
 // Error vocabulary shared by every backend and the binding.
 //
-// Native code throws NativeError; binding.cpp is the only place that turns it into a
+// Native code throws NativeError; js_bridge.cpp is the only place that turns it into a
 // JavaScript Error with `code`, `value` and (for allocation failures) `bytes`.
 #pragma once
 
