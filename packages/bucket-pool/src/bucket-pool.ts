@@ -1,6 +1,6 @@
 import { describeValue, disposedError, MlxError } from "./errors.js";
 import { FreeLists } from "./free-lists.js";
-import { type BucketPoolOptions, DEFAULT_MAX_BUFFERS } from "./options.js";
+import { type BucketPoolOptions, DEFAULT_LIMITS, LIMIT_MINIMUMS, LIMIT_NAMES } from "./options.js";
 import { checkSizePolicy, MAX_BYTE_LENGTH, pow2, type SizePolicy } from "./size-policy.js";
 import { Slot, SlotState } from "./slot.js";
 import type { BucketPoolStats } from "./stats.js";
@@ -74,22 +74,18 @@ export class BucketPool<H, Source = number> {
         value: options,
       });
     }
-    checkLimit(options.maxFreeBytes, "maxFreeBytes");
-    checkLimit(options.maxBuffers, "maxBuffers", 1);
-    checkLimit(options.maxHeldBytes, "maxHeldBytes", 1);
-    checkLimit(options.reuseLargerRatio, "reuseLargerRatio", 1);
-    checkLimit(options.maxHeldRatio, "maxHeldRatio", 1);
+    for (const name of LIMIT_NAMES) checkLimit(options[name], name, LIMIT_MINIMUMS[name]);
     this.label = options.label ?? "BucketPool";
     this.allocateHandle = options.allocate;
     this.destroyHandle = options.destroy;
     this.recycleHook = options.onRecycle;
     this.fenceSettledHook = options.onFenceSettled;
     this.policy = options.policy === undefined ? pow2 : checkSizePolicy(options.policy);
-    this.maxFreeBytes = options.maxFreeBytes ?? Number.POSITIVE_INFINITY;
-    this.maxBuffers = options.maxBuffers ?? DEFAULT_MAX_BUFFERS;
-    this.maxHeldBytes = options.maxHeldBytes ?? Number.POSITIVE_INFINITY;
-    this.reuseLargerRatio = options.reuseLargerRatio ?? 1;
-    this.maxHeldRatio = options.maxHeldRatio ?? Number.POSITIVE_INFINITY;
+    this.maxFreeBytes = options.maxFreeBytes ?? DEFAULT_LIMITS.maxFreeBytes;
+    this.maxBuffers = options.maxBuffers ?? DEFAULT_LIMITS.maxBuffers;
+    this.maxHeldBytes = options.maxHeldBytes ?? DEFAULT_LIMITS.maxHeldBytes;
+    this.reuseLargerRatio = options.reuseLargerRatio ?? DEFAULT_LIMITS.reuseLargerRatio;
+    this.maxHeldRatio = options.maxHeldRatio ?? DEFAULT_LIMITS.maxHeldRatio;
     const cacheLimited =
       this.maxFreeBytes !== Number.POSITIVE_INFINITY ||
       this.maxHeldBytes !== Number.POSITIVE_INFINITY ||

@@ -1,6 +1,8 @@
 export {
   bucketSize,
+  DEFAULT_LIMITS,
   DEFAULT_MAX_BUFFERS,
+  type PoolLimits,
   pow2,
   pow2Divisions,
   SIZE_POLICY_NAMES,

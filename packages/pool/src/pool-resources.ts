@@ -1,4 +1,4 @@
-import { BucketPool, type SizePolicy, sizePolicyByName } from "@mlx/bucket-pool";
+import { BucketPool, limitsOf, type SizePolicy, sizePolicyByName } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
 import { ResidencyBinding } from "@mlx/residency";
 import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
@@ -36,11 +36,7 @@ export class PoolResources {
             },
       onFenceSettled: () => this.commitResidency(),
       policy,
-      maxFreeBytes: options.maxFreeBytes,
-      maxBuffers: options.maxBuffers,
-      maxHeldBytes: options.maxHeldBytes,
-      reuseLargerRatio: options.reuseLargerRatio,
-      maxHeldRatio: options.maxHeldRatio,
+      ...limitsOf(options),
     });
   }
 
