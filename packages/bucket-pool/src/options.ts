@@ -2,7 +2,7 @@ import type { SizePolicy } from "./size-policy.js";
 
 /**
  * The limits of a pool, each off (or at its default) unless set. Every layer that wraps a
- * {@link BucketPool} takes these as they are, so a new limit is added here and nowhere else.
+ * `BucketPool` takes these as they are, so a new limit is added here and nowhere else.
  */
 export interface PoolLimits {
   /** Cache limit: free bytes above it are freed now, least recently used first. Default: no limit. */

@@ -1,4 +1,11 @@
-import { backendStatus, DType, type MlxBuffer, MlxBufferPool, MlxDevice } from "@mlx/pool";
+import {
+  type BackendName,
+  backendStatus,
+  DType,
+  type MlxBuffer,
+  MlxBufferPool,
+  MlxDevice,
+} from "@mlx/pool";
 import { SAMPLE_TRACE_PATH } from "../fixtures.js";
 import { measure, type Spread } from "../timing.js";
 import { loadTrace } from "../trace.js";
@@ -46,7 +53,7 @@ export function runBench(options: BenchOptions = {}): BackendBench[] {
 }
 
 function benchBackend(backend: string, sizes: number[], repetitions: number): BackendBench {
-  const device = MlxDevice.open({ backend: backend as "host" });
+  const device = MlxDevice.open({ backend: backend as BackendName });
   const pool = new MlxBufferPool();
   const held: MlxBuffer[] = new Array(sizes.length);
   const pooledStep = () => {
