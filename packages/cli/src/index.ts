@@ -1,3 +1,4 @@
+export { type ErrorCode, isMlxError, MlxError } from "@mlx/pool";
 export {
   type ChartOptions,
   type ChartSeries,
