@@ -3,21 +3,11 @@
 // cudaFree loops measured natively by the CUDA test addon. Prints one JSON object.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-// @ts-expect-error: plain JS helper shared by the package benchmarks.
-import { measure } from "../../bench/measure.mjs";
+import { type Measurement, measure } from "../../packages/cli/src/timing.js";
 import { DType, MlxBufferPool, MlxDevice } from "../../packages/pool/src/index.js";
 
-interface Spread {
-  median: number;
-  p10: number;
-  p90: number;
-  min: number;
-  samples: number;
-}
-const measureNs = measure as (
-  sample: () => number,
-  options?: { warmup?: number; samples?: number },
-) => Spread;
+type Spread = Measurement;
+const measureNs = measure;
 
 const tracePath = process.argv[2] ?? "packages/cli/fixtures/decode-mistral-small.json";
 const trace = JSON.parse(readFileSync(tracePath, "utf8")) as {

@@ -1,6 +1,6 @@
 import { describeValue, disposedError, MlxError } from "./errors.js";
 import { FreeLists } from "./free-lists.js";
-import { type BucketPoolOptions, DEFAULT_MAX_BUFFERS } from "./options.js";
+import { type BucketPoolOptions, DEFAULT_LIMITS, LIMIT_MINIMUMS, LIMIT_NAMES } from "./options.js";
 import { checkSizePolicy, MAX_BYTE_LENGTH, pow2, type SizePolicy } from "./size-policy.js";
 import { Slot, SlotState } from "./slot.js";
 import type { BucketPoolStats } from "./stats.js";
@@ -27,7 +27,9 @@ export interface CounterMark {
  * O(1). `reset` is O(in-use). `clear` and `dispose` are O(held + size classes). Without a cache
  * limit no least-recently-used order is kept, and `maxBuffers` evicts any free slot.
  */
-export class BucketPool<H> {
+export class BucketPool<H, Source = number> {
+  /** How error messages name this pool. */
+  readonly label: string;
   readonly policy: SizePolicy;
   readonly maxFreeBytes: number;
   readonly maxBuffers: number;
@@ -35,12 +37,12 @@ export class BucketPool<H> {
   readonly reuseLargerRatio: number;
   readonly maxHeldRatio: number;
 
-  private readonly allocateHandle: (capacity: number) => H;
+  private readonly allocateHandle: (capacity: number, source: Source, inBatch: boolean) => H;
   private readonly destroyHandle: (handle: H, capacity: number) => void;
   private readonly recycleHook: ((handle: H, capacity: number) => void) | undefined;
   private readonly fenceSettledHook: (() => void) | undefined;
 
-  private readonly free: FreeLists<H>;
+  private readonly free: FreeLists<H, Source>;
   /** Live slots in `[0, inUseCount)`; the array never shrinks, so the hot path never reallocates it. */
   private readonly inUse: Slot<H>[] = [];
   private readonly quarantined = new Set<Slot<H>>();
@@ -66,32 +68,29 @@ export class BucketPool<H> {
   /** The last error thrown while a fence settled (by `destroy` or `onFenceSettled`). */
   lastFenceError: unknown = undefined;
 
-  constructor(options: BucketPoolOptions<H>) {
+  constructor(options: BucketPoolOptions<H, Source>) {
     if (typeof options?.allocate !== "function" || typeof options.destroy !== "function") {
       throw new MlxError("INVALID_ARGUMENT", "BucketPool needs allocate and destroy functions", {
         value: options,
       });
     }
-    checkLimit(options.maxFreeBytes, "maxFreeBytes");
-    checkLimit(options.maxBuffers, "maxBuffers", 1);
-    checkLimit(options.maxHeldBytes, "maxHeldBytes", 1);
-    checkLimit(options.reuseLargerRatio, "reuseLargerRatio", 1);
-    checkLimit(options.maxHeldRatio, "maxHeldRatio", 1);
+    for (const name of LIMIT_NAMES) checkLimit(options[name], name, LIMIT_MINIMUMS[name]);
+    this.label = options.label ?? "BucketPool";
     this.allocateHandle = options.allocate;
     this.destroyHandle = options.destroy;
     this.recycleHook = options.onRecycle;
     this.fenceSettledHook = options.onFenceSettled;
     this.policy = options.policy === undefined ? pow2 : checkSizePolicy(options.policy);
-    this.maxFreeBytes = options.maxFreeBytes ?? Number.POSITIVE_INFINITY;
-    this.maxBuffers = options.maxBuffers ?? DEFAULT_MAX_BUFFERS;
-    this.maxHeldBytes = options.maxHeldBytes ?? Number.POSITIVE_INFINITY;
-    this.reuseLargerRatio = options.reuseLargerRatio ?? 1;
-    this.maxHeldRatio = options.maxHeldRatio ?? Number.POSITIVE_INFINITY;
+    this.maxFreeBytes = options.maxFreeBytes ?? DEFAULT_LIMITS.maxFreeBytes;
+    this.maxBuffers = options.maxBuffers ?? DEFAULT_LIMITS.maxBuffers;
+    this.maxHeldBytes = options.maxHeldBytes ?? DEFAULT_LIMITS.maxHeldBytes;
+    this.reuseLargerRatio = options.reuseLargerRatio ?? DEFAULT_LIMITS.reuseLargerRatio;
+    this.maxHeldRatio = options.maxHeldRatio ?? DEFAULT_LIMITS.maxHeldRatio;
     const cacheLimited =
       this.maxFreeBytes !== Number.POSITIVE_INFINITY ||
       this.maxHeldBytes !== Number.POSITIVE_INFINITY ||
       this.maxHeldRatio !== Number.POSITIVE_INFINITY;
-    this.free = new FreeLists<H>(this.reuseLargerRatio > 1, cacheLimited, this.policy);
+    this.free = new FreeLists<H, Source>(this.reuseLargerRatio > 1, cacheLimited, this.policy);
   }
 
   /** Whether `slot` is leased under `generation` right now. */
@@ -101,25 +100,30 @@ export class BucketPool<H> {
 
   /**
    * A slot of capacity `policy.bucketSize(byteLength)` (or larger, see `reuseLargerRatio`):
-   * the most recently freed one of its class, else a fresh allocation. The lease is
-   * `(slot, slot.generation)` as returned.
+   * the most recently freed one of its class from `source`, else a fresh allocation that
+   * `allocate` makes from `source`. The lease is `(slot, slot.generation)` as returned.
+   *
+   * @param source - where the memory comes from (a device): slots are reused only for the
+   * source they were allocated from. A pool with one source need not name it (default `0`).
+   * @param inBatch - passed on to `allocate`: true when this is one of several acquires the
+   * caller finishes together, so that per-allocation work can wait for the batch's end.
    */
-  acquire(byteLength: number, home = 0): Slot<H> {
-    if (this.disposed) throw disposedError("acquire");
+  acquire(byteLength: number, source: Source = 0 as Source, inBatch = false): Slot<H> {
+    if (this.disposed) throw disposedError("acquire", this.label);
     checkByteLength(byteLength, "acquire");
-    return this.acquireChecked(byteLength, home);
+    return this.acquirePrechecked(byteLength, source, inBatch);
   }
 
   /**
    * {@link acquire} for a caller that has already checked `byteLength` with `checkByteLength`
    * and that the pool is not disposed; saves the hot path a second check.
    */
-  acquireChecked(byteLength: number, home = 0): Slot<H> {
+  acquirePrechecked(byteLength: number, source: Source = 0 as Source, inBatch = false): Slot<H> {
     const capacity = this.policy.bucketSize(byteLength);
     if (!(capacity >= byteLength)) throw badCapacity(this.policy, byteLength, capacity);
-    let slot = this.free.takeExact(home, capacity);
+    let slot = this.free.takeExact(source, capacity);
     // The hit stays small enough to inline into callers; everything else is in acquireMiss.
-    if (slot === null) slot = this.acquireMiss(byteLength, capacity, home);
+    if (slot === null) slot = this.acquireMiss(byteLength, capacity, source, inBatch);
     else this.hits++;
     slot.state = SlotState.InUse;
     slot.requested = byteLength;
@@ -133,15 +137,20 @@ export class BucketPool<H> {
   }
 
   /** No free slot of the exact class: a larger one within `reuseLargerRatio`, else a fresh one. */
-  private acquireMiss(byteLength: number, capacity: number, home: number): Slot<H> {
+  private acquireMiss(
+    byteLength: number,
+    capacity: number,
+    source: Source,
+    inBatch: boolean,
+  ): Slot<H> {
     if (this.reuseLargerRatio > 1) {
-      const larger = this.free.takeLarger(home, capacity, this.reuseLargerRatio);
+      const larger = this.free.takeLarger(source, capacity, this.reuseLargerRatio);
       if (larger !== null) {
         this.hits++;
         return larger;
       }
     }
-    const slot = this.allocateFresh(byteLength, capacity, home);
+    const slot = this.allocateFresh(byteLength, capacity, source, inBatch);
     this.misses++;
     return slot;
   }
@@ -151,7 +160,7 @@ export class BucketPool<H> {
    * settles. A stale lease (released, reset, or never this pool's) throws and changes nothing.
    */
   release(slot: Slot<H>, generation: number, after?: Fence): void {
-    if (this.disposed) throw disposedError("release");
+    if (this.disposed) throw disposedError("release", this.label);
     if (after !== undefined) checkFence(after);
     if (slot.generation !== generation || slot.state !== SlotState.InUse) {
       throw new MlxError(
@@ -181,7 +190,7 @@ export class BucketPool<H> {
    * O(in-use), no allocation without a fence.
    */
   reset(after?: Fence): void {
-    if (this.disposed) throw disposedError("reset");
+    if (this.disposed) throw disposedError("reset", this.label);
     if (after !== undefined) checkFence(after);
     const count = this.inUseCount;
     const inUse = this.inUse;
@@ -212,7 +221,7 @@ export class BucketPool<H> {
    * protected and join the free lists when it settles. Returns the number destroyed.
    */
   clear(): number {
-    if (this.disposed) throw disposedError("clear");
+    if (this.disposed) throw disposedError("clear", this.label);
     const before = this.destroyedCount;
     this.evictDownTo(0, false);
     for (const slot of this.quarantined) this.destroyQuarantined(slot);
@@ -338,7 +347,12 @@ export class BucketPool<H> {
    * slots are evicted as the limits and `maxHeldRatio` require. An `allocate` that throws after
    * evictions leaves the pool without those cached slots, and otherwise unchanged.
    */
-  private allocateFresh(byteLength: number, capacity: number, home: number): Slot<H> {
+  private allocateFresh(
+    byteLength: number,
+    capacity: number,
+    source: Source,
+    inBatch: boolean,
+  ): Slot<H> {
     if (!Number.isInteger(capacity) || capacity > MAX_BYTE_LENGTH) {
       throw badCapacity(this.policy, byteLength, capacity);
     }
@@ -350,9 +364,9 @@ export class BucketPool<H> {
       if (s === null) break;
       this.evict(s);
     }
-    const handle = this.allocateHandle(capacity);
+    const handle = this.allocateHandle(capacity, source, inBatch);
     const slot = new Slot(handle, capacity);
-    slot.bucket = this.free.bucketFor(home, capacity);
+    slot.bucket = this.free.bucketFor(source, capacity);
     this.heldCount++;
     this.heldBytes += capacity;
     if (this.heldBytes > this.peakHeldBytes) this.peakHeldBytes = this.heldBytes;
@@ -369,7 +383,7 @@ export class BucketPool<H> {
       : `${this.heldBytes} bytes, cannot add ${capacity} (maxHeldBytes ${this.maxHeldBytes})`;
     throw new MlxError(
       "MEMORY_LIMIT",
-      `pool holds ${what} with ${this.inUseCount} in use and ${this.pendingCount} pending: ` +
+      `${this.label} holds ${what} with ${this.inUseCount} in use and ${this.pendingCount} pending: ` +
         "is reset() called once per step? A loop that allocates without reset or release grows without bound",
       { value: !fitsCount ? this.heldCount : this.heldBytes + capacity },
     );

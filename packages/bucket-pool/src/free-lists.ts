@@ -1,8 +1,8 @@
 import type { SizePolicy } from "./size-policy.js";
 import { FreeBucket, LruList, type Slot } from "./slot.js";
 
-/** The free lists of one home (a device, for the GPU pool): one per capacity. */
-interface Home<H> {
+/** The free lists of one source of memory (a device, for the GPU pool): one per capacity. */
+interface SourceLists<H> {
   readonly buckets: Map<number, FreeBucket<H>>;
   /** The same lists by the policy's class index, when it has one (the hot path's lookup). */
   readonly byIndex: (FreeBucket<H> | undefined)[];
@@ -11,17 +11,17 @@ interface Home<H> {
 }
 
 /**
- * Every free slot, filed by home and capacity (LIFO within a class), and, when a cache limit
+ * Every free slot, filed by source and capacity (LIFO within a class), and, when a cache limit
  * needs it, in one least-recently-freed order across all of them for eviction. A slot is only
- * ever reused in its own home: memory of one device never serves another.
+ * ever reused for its own source: memory of one device never serves another.
  */
-export class FreeLists<H> {
+export class FreeLists<H, Source = number> {
   count = 0;
   bytes = 0;
   private readonly lru = new LruList<H>();
   /** Without a cache limit nobody needs the order, and the hot path skips keeping it. */
   private readonly keepLru: boolean;
-  private readonly homes = new Map<number, Home<H>>();
+  private readonly sources = new Map<Source, SourceLists<H>>();
   private readonly keepCapacities: boolean;
   /**
    * The policy, when it has a class index: array lookups instead of Map lookups. Dropped (Map
@@ -29,9 +29,9 @@ export class FreeLists<H> {
    * speed, never correctness.
    */
   private indexer: Required<Pick<SizePolicy, "classIndex">> | undefined;
-  /** The home of the last lookup: a pool mostly serves one device, so this saves the Map. */
-  private lastHomeId = Number.NaN;
-  private lastHome: Home<H> | undefined = undefined;
+  /** The source of the last lookup: a pool mostly serves one device, so this saves the Map. */
+  private lastSource: Source | typeof NO_SOURCE = NO_SOURCE;
+  private lastLists: SourceLists<H> | undefined = undefined;
 
   constructor(keepCapacities: boolean, keepLru: boolean, policy: SizePolicy) {
     this.keepCapacities = keepCapacities;
@@ -48,8 +48,8 @@ export class FreeLists<H> {
    */
   get evictable(): Slot<H> | null {
     if (this.keepLru || this.count === 0) return this.lru.oldest;
-    for (const home of this.homes.values()) {
-      for (const bucket of home.buckets.values()) if (bucket.head !== null) return bucket.head;
+    for (const lists of this.sources.values()) {
+      for (const bucket of lists.buckets.values()) if (bucket.head !== null) return bucket.head;
     }
     return null;
   }
@@ -65,16 +65,16 @@ export class FreeLists<H> {
 
   /** Calls `fn` for every free slot. */
   forEach(fn: (slot: Slot<H>) => void): void {
-    for (const home of this.homes.values()) {
-      for (const bucket of home.buckets.values()) {
+    for (const lists of this.sources.values()) {
+      for (const bucket of lists.buckets.values()) {
         for (let s = bucket.head; s !== null; s = s.bucketNext) fn(s);
       }
     }
   }
 
   /** The list a new slot of this class is filed in (made on first use). */
-  bucketFor(home: number, capacity: number): FreeBucket<H> {
-    const h = this.home(home, true) as Home<H>;
+  bucketFor(source: Source, capacity: number): FreeBucket<H> {
+    const h = this.listsOf(source, true) as SourceLists<H>;
     let bucket = h.buckets.get(capacity);
     if (bucket === undefined) {
       bucket = new FreeBucket<H>(capacity);
@@ -86,8 +86,8 @@ export class FreeLists<H> {
   }
 
   /** The most recently freed slot of exactly this class, taken off the lists; O(1). */
-  takeExact(home: number, capacity: number): Slot<H> | null {
-    const h = home === this.lastHomeId ? this.lastHome : this.home(home, false);
+  takeExact(source: Source, capacity: number): Slot<H> | null {
+    const h = source === this.lastSource ? this.lastLists : this.listsOf(source, false);
     if (h === undefined) return null;
     const bucket =
       this.indexer === undefined
@@ -103,8 +103,8 @@ export class FreeLists<H> {
   }
 
   /** The free slot of the smallest class in (capacity, capacity x maxRatio], taken off the lists. */
-  takeLarger(home: number, capacity: number, maxRatio: number): Slot<H> | null {
-    const h = this.home(home, false);
+  takeLarger(source: Source, capacity: number, maxRatio: number): Slot<H> | null {
+    const h = this.listsOf(source, false);
     if (h === undefined) return null;
     const limit = capacity * maxRatio;
     for (let i = lowerBound(h.capacities, capacity); i < h.capacities.length; i++) {
@@ -137,12 +137,12 @@ export class FreeLists<H> {
 
   /** Forgets every (empty) list; for a disposed pool. */
   clearLists(): void {
-    this.homes.clear();
-    this.lastHomeId = Number.NaN;
-    this.lastHome = undefined;
+    this.sources.clear();
+    this.lastSource = NO_SOURCE;
+    this.lastLists = undefined;
   }
 
-  private index(h: Home<H>, bucket: FreeBucket<H>): void {
+  private index(h: SourceLists<H>, bucket: FreeBucket<H>): void {
     const i = (this.indexer as Required<Pick<SizePolicy, "classIndex">>).classIndex(
       bucket.capacity,
     );
@@ -159,19 +159,22 @@ export class FreeLists<H> {
     h.byIndex[i] = bucket;
   }
 
-  private home(id: number, create: boolean): Home<H> | undefined {
-    let h = this.homes.get(id);
+  private listsOf(source: Source, create: boolean): SourceLists<H> | undefined {
+    let h = this.sources.get(source);
     if (h === undefined && create) {
       h = { buckets: new Map(), byIndex: [], capacities: [] };
-      this.homes.set(id, h);
+      this.sources.set(source, h);
     }
     if (h !== undefined) {
-      this.lastHomeId = id;
-      this.lastHome = h;
+      this.lastSource = source;
+      this.lastLists = h;
     }
     return h;
   }
 }
+
+/** `lastSource` before any lookup: unequal to every source, `NaN` and `undefined` included. */
+const NO_SOURCE: unique symbol = Symbol("no source");
 
 function lowerBound(sorted: readonly number[], value: number): number {
   let lo = 0;

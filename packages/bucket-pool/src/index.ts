@@ -24,7 +24,14 @@ export { BucketPool, type CounterMark, type Fence } from "./bucket-pool.js";
 export { describeValue, disposedError, type ErrorCode, isMlxError, MlxError } from "./errors.js";
 export { FreeLists } from "./free-lists.js";
 export { Lease } from "./lease.js";
-export { type BucketPoolOptions, DEFAULT_MAX_BUFFERS } from "./options.js";
+export {
+  type BucketPoolOptions,
+  DEFAULT_LIMITS,
+  DEFAULT_MAX_BUFFERS,
+  LIMIT_NAMES,
+  limitsOf,
+  type PoolLimits,
+} from "./options.js";
 export {
   bucketSize,
   checkSizePolicy,

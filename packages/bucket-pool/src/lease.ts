@@ -7,15 +7,15 @@ import type { Slot } from "./slot.js";
  * the pool, dispose); a stale lease's `handle` throws `STALE_BUFFER` instead of aliasing the next
  * user's memory.
  */
-export class Lease<H> {
+export class Lease<H, Source = number> {
   readonly byteLength: number;
-  private readonly pool: BucketPool<H>;
+  private readonly pool: BucketPool<H, Source>;
   private readonly slot: Slot<H>;
   private readonly generation: number;
 
-  /** Acquires `byteLength` bytes from `pool`, in `home` (a device; default 0). */
-  constructor(pool: BucketPool<H>, byteLength: number, home = 0) {
-    this.slot = pool.acquire(byteLength, home);
+  /** Acquires `byteLength` bytes from `pool`, from `source` (a device; default 0). */
+  constructor(pool: BucketPool<H, Source>, byteLength: number, source: Source = 0 as Source) {
+    this.slot = pool.acquire(byteLength, source);
     this.pool = pool;
     this.generation = this.slot.generation;
     this.byteLength = byteLength;

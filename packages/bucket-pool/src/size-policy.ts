@@ -40,7 +40,7 @@ function nextPowerOfTwo(n: number): number {
 }
 
 /**
- * The seed's size classes: the next power of two, with 0 and 1 both mapping to 1.
+ * The default size classes: the next power of two, with 0 and 1 both mapping to 1.
  * O(1), no allocation.
  */
 export function bucketSize(n: number): number {
@@ -53,7 +53,7 @@ function log2Exact(p: number): number {
   return p <= 0x4000_0000 ? 31 - Math.clz32(p) : Math.round(Math.log2(p));
 }
 
-/** The default policy, identical to the seed's `bucket_size`. */
+/** The default policy: {@link bucketSize}'s powers of two, indexed by their log2. */
 export const pow2: SizePolicy = Object.freeze({ name: "pow2", bucketSize, classIndex: log2Exact });
 
 /**

@@ -35,7 +35,7 @@ const TITLE_SIZE = 16;
  * Width of one character as a fraction of the font size: above the average of common sans-serif
  * faces, so that text measured with it fits wherever the viewer renders it.
  */
-export const CHAR_WIDTH_EM = 0.62;
+const CHAR_WIDTH_EM = 0.62;
 const MARGIN = { left: 84, right: 28, top: 64 };
 const ROW = 20;
 

@@ -1,3 +1,4 @@
+export { type ErrorCode, isMlxError, MlxError } from "@mlx/pool";
 export {
   binaryTicks,
   type ChartOptions,
@@ -40,7 +41,6 @@ export {
 } from "./commands/replay.js";
 export {
   formatReplay,
-  loadTrace,
   type ReplayCommandOptions,
   replayCommand,
 } from "./commands/replay-command.js";
@@ -50,15 +50,28 @@ export { type CommandIO, processIO, UsageError } from "./io.js";
 export { PRESET_DESCRIPTIONS, PRESET_NAMES, type PresetName, presetOptions } from "./presets.js";
 export { type Progress, startProgress } from "./progress.js";
 export { type ChartedRun, checkChartTarget, replayChart, stepMarks } from "./replay-chart.js";
-export { quantile, type Spread, spreadOf } from "./timing.js";
 export {
+  describeMeasurement,
+  formatNs,
+  type Measurement,
+  measure,
+  quantile,
+  type Spread,
+  spreadOf,
+} from "./timing.js";
+export {
+  type AllocOp,
+  type FreeOp,
+  loadTrace,
   parseTrace,
+  type ResetOp,
   TRACE_FORMAT,
   type Trace,
   TraceError,
   type TraceOp,
   validateTrace,
 } from "./trace.js";
+export { playStep, type TraceActions } from "./trace-player.js";
 export {
   type SchemaProblem,
   TRACE_SCHEMA,

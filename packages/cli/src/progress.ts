@@ -14,7 +14,7 @@ export interface Progress {
 }
 
 /** Runs shorter than this draw no bar at all (override: `MLX_POOL_PROGRESS_DELAY_MS`). */
-export const DEFAULT_PROGRESS_DELAY_MS = 1000;
+const DEFAULT_PROGRESS_DELAY_MS = 1000;
 
 /**
  * A bar on stderr, only when stderr is a terminal and only once the run has taken longer than

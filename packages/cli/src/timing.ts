@@ -26,3 +26,54 @@ export function timerOverheadNs(samples = 2001): number {
   }
   return quantile(costs, 0.5);
 }
+
+/** What {@link measure} reports: nanoseconds per operation over the timed samples. */
+export interface Measurement extends Spread {
+  min: number;
+  samples: number;
+}
+
+/**
+ * Runs `sample()` `warmup` times untimed, then `samples` times timed, and reports nanoseconds
+ * per operation. `sample` returns how many operations it ran, or `{ ops, ns }` when it timed
+ * its own part. Every benchmark and command times through this and {@link quantile}.
+ */
+export function measure(
+  sample: () => number | { ops: number; ns: number },
+  {
+    warmup = 5,
+    samples = 25,
+    onProgress,
+  }: {
+    warmup?: number;
+    samples?: number;
+    /** Called outside the timed region with the samples run so far (warm-up included). */
+    onProgress?: (done: number) => void;
+  } = {},
+): Measurement {
+  for (let i = 0; i < warmup; i++) {
+    sample();
+    onProgress?.(i + 1);
+  }
+  const perOp = new Float64Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const start = process.hrtime.bigint();
+    const result = sample();
+    const elapsed = Number(process.hrtime.bigint() - start);
+    perOp[i] = typeof result === "number" ? elapsed / result : result.ns / result.ops;
+    onProgress?.(warmup + i + 1);
+  }
+  return { ...spreadOf(perOp), min: Math.min(...perOp), samples };
+}
+
+/** Nanoseconds as a person reads them: ns, µs or ms. */
+export function formatNs(ns: number): string {
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} µs`;
+  return `${ns.toFixed(1)} ns`;
+}
+
+/** One line for a {@link Measurement}: median, p10, p90, samples. */
+export function describeMeasurement(m: Measurement): string {
+  return `${formatNs(m.median)} (p10 ${formatNs(m.p10)}, p90 ${formatNs(m.p90)}, ${m.samples} samples)`;
+}

@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
+import { UsageError } from "./io.js";
 import { traceSchemaProblem } from "./trace-schema.js";
 
-/** The trace format `mlx-pool-trace/1` (DESIGN section 5): steps of alloc, free and reset ops. */
+/** The trace format `mlx-pool-trace/1`: steps of alloc, free and reset ops. */
 export const TRACE_FORMAT = "mlx-pool-trace/1";
 
 export type AllocOp = readonly ["a", number, number];
@@ -99,6 +101,24 @@ function checkOp(op: unknown, s: number, o: number, live: Set<number>): void {
   }
   if (live.has(key)) throw new TraceError(`duplicate id ${key}: allocated while still live`, s, o);
   live.add(key);
+}
+
+/** Reads and validates a trace file; a bad file is a one-line {@link UsageError}. */
+export function loadTrace(file: string): Trace {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  try {
+    return parseTrace(text);
+  } catch (error) {
+    if (error instanceof TraceError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function describe(value: unknown): string {

@@ -2,9 +2,8 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { replayTrace } from "../src/commands/replay.js";
-import { loadTrace } from "../src/commands/replay-command.js";
 import { SAMPLE_TRACE_PATH } from "../src/fixtures.js";
-import type { Trace } from "../src/trace.js";
+import { loadTrace, type Trace } from "../src/trace.js";
 import { simulateSeed } from "./seed-model.js";
 
 const sample = loadTrace(SAMPLE_TRACE_PATH);

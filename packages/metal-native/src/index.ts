@@ -1,60 +1,48 @@
 /**
  * @mlx/metal-native: native GPU buffers and residency sets for Node.js, with Metal, host and
  * CUDA backends behind one N-API binding. Importing this module never throws: a missing
- * addon surfaces as NativeAddonLoadError from openDevice() and in backendStatus().
+ * addon surfaces as NativeAddonLoadError from openDevice() and in backendStatus(). Test hooks
+ * live in `@mlx/metal-native/test-hooks`.
  */
+import { isErrorCode } from "@mlx/errors";
 import {
-  loadNativeAddonWithSource,
-  type NativeAddon,
-  type NativeAddonLoadError,
-  type NativeAddonSource,
-} from "./native-addon.js";
-import type {
-  BackendName,
-  BackendStatus,
-  NativeDevice,
-  NativeError,
-  NativeErrorCode,
+  addonIfLoaded,
+  addonLoadError,
+  addonPath,
+  addonSource,
+  loadedAddon,
+} from "./loaded-addon.js";
+import type { NativeAddonSource } from "./native-addon.js";
+import {
+  BACKEND_NAMES,
+  type BackendName,
+  type BackendStatus,
+  NATIVE_ERROR_CODES,
+  type NativeDevice,
+  type NativeError,
 } from "./types.js";
 
+export { type ErrorCode, isMlxError, MlxError } from "@mlx/errors";
 export {
   BUILD_INSTRUCTIONS,
   NativeAddonLoadError,
   type NativeAddonSource,
   prebuiltPackageName,
 } from "./native-addon.js";
-export type {
-  BackendName,
-  BackendStatus,
-  NativeBuffer,
-  NativeDevice,
-  NativeError,
-  NativeErrorCode,
-  NativeResidencySet,
+export {
+  BACKEND_NAMES,
+  type BackendName,
+  type BackendStatus,
+  NATIVE_ERROR_CODES,
+  type NativeBuffer,
+  type NativeDevice,
+  type NativeError,
+  type NativeErrorCode,
+  type NativeResidencySet,
 } from "./types.js";
 
-const BACKEND_NAMES: readonly BackendName[] = ["metal", "host", "cuda"];
-
-let addon: NativeAddon | undefined;
-let addonSource: NativeAddonSource | null = null;
-let addonPath: string | null = null;
-let loadError: NativeAddonLoadError | undefined;
-try {
-  const loaded = loadNativeAddonWithSource();
-  addon = loaded.addon;
-  addonSource = loaded.source;
-  addonPath = loaded.path;
-} catch (error) {
-  loadError = error as NativeAddonLoadError;
-}
-
-function native(): NativeAddon {
-  if (addon === undefined) throw loadError as NativeAddonLoadError;
-  return addon;
-}
-
 /** The error that kept the addon from loading, or null when it loaded. */
-export const nativeAddonLoadError: Error | null = loadError ?? null;
+export const nativeAddonLoadError: Error | null = addonLoadError();
 
 /**
  * Which addon loaded: `override` (`MLX_NATIVE_ADDON`), `prebuilt` (the optional package
@@ -62,18 +50,19 @@ export const nativeAddonLoadError: Error | null = loadError ?? null;
  * `null` when none did.
  */
 export function nativeAddonSource(): NativeAddonSource | null {
-  return addonSource;
+  return addonSource();
 }
 
 /** The file the addon was loaded from, or null when none loaded. */
 export function nativeAddonPath(): string | null {
-  return addonPath;
+  return addonPath();
 }
 
 /** Every backend, whether built, and whether usable now (with the reason when not). */
 export function backendStatus(): BackendStatus[] {
+  const addon = addonIfLoaded();
   if (addon === undefined) {
-    const reason = (loadError as Error).message;
+    const reason = (addonLoadError() as Error).message;
     return BACKEND_NAMES.map((name) => ({ name, built: false, available: false, reason }));
   }
   return addon.backendStatus();
@@ -88,7 +77,7 @@ export const availableBackends: readonly BackendName[] = Object.freeze(
 
 /** The backend openDevice() picks without an argument: metal if available, else host. */
 export function defaultBackend(): BackendName {
-  return native().defaultBackend();
+  return loadedAddon().defaultBackend();
 }
 
 /**
@@ -96,52 +85,21 @@ export function defaultBackend(): BackendName {
  * DEVICE_NOT_FOUND (built but no usable device; the reason names the native error).
  */
 export function openDevice(backend?: BackendName): NativeDevice {
-  return native().openDevice(backend);
+  return loadedAddon().openDevice(backend);
 }
 
-/**
- * Test hook: after `n` more successful native allocations, the next one fails with
- * BUFFER_ALLOCATION (once). `null` disarms.
- */
 /**
  * Native buffers allocated and not yet freed in this process, and their bytes: what a leak
  * test counts (exact, unlike RSS).
  */
 export function liveNativeBuffers(): { count: number; bytes: number } {
-  return native().liveBuffers();
+  return loadedAddon().liveBuffers();
 }
 
-export function setAllocationFaultAfter(n: number | null): void {
-  native().setAllocationFaultAfter(n);
-}
+const NATIVE_CODES: ReadonlySet<string> = new Set(NATIVE_ERROR_CODES);
 
-/**
- * Test hook: host fences complete from a native thread after `ms` milliseconds, through the
- * same thread-safe path the GPU backends use; with `failWith`, they reject with
- * `DEVICE_NOT_FOUND` and `failWith` as the error name. `null` restores immediate host fences.
- */
-export function setHostFenceDelay(ms: number | null, failWith?: string): void {
-  native().setHostFenceDelay(ms, failWith);
-}
-
-/**
- * Test hook: behave as if the runtime refused external ArrayBuffers (V8 sandbox, Electron),
- * so contents() throws UNSUPPORTED_BACKEND and read()/write() remain.
- */
-export function setExternalArrayBuffersRefused(refused: boolean): void {
-  native().setExternalArrayBuffersRefused(refused);
-}
-
-const ERROR_CODES: ReadonlySet<string> = new Set<NativeErrorCode>([
-  "INVALID_ARGUMENT",
-  "BUFFER_ALLOCATION",
-  "DISPOSED",
-  "RESIDENCY",
-  "UNSUPPORTED_BACKEND",
-  "DEVICE_NOT_FOUND",
-]);
-
-/** True for errors thrown by this package (they carry a known `code`). */
+/** True for errors thrown by this package's native layer (they carry one of its codes). */
 export function isNativeError(error: unknown): error is NativeError {
-  return error instanceof Error && ERROR_CODES.has((error as Partial<NativeError>).code as string);
+  const code = (error as Partial<NativeError> | null)?.code;
+  return error instanceof Error && isErrorCode(code) && NATIVE_CODES.has(code);
 }

@@ -6,11 +6,13 @@
  *   3. the local build, `build/Release/mlx_native.node` of this package.
  * When nothing loads, one NativeAddonLoadError says what was tried and how to build.
  */
+
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { MlxError } from "@mlx/errors";
 import type { BackendName, BackendStatus, NativeDevice } from "./types.js";
 
-/** What the compiled addon exports (binding.cpp). */
+/** What the compiled addon exports (src/native/addon.cpp registers it). */
 export interface NativeAddon {
   openDevice(backend?: BackendName): NativeDevice;
   backendStatus(): BackendStatus[];
@@ -25,10 +27,10 @@ export interface NativeAddon {
 export type NativeAddonSource = "override" | "prebuilt" | "local-build";
 
 /** Relative to this file, from both src/ and dist/. */
-export const DEFAULT_ADDON_PATH = "../build/Release/mlx_native.node";
+const DEFAULT_ADDON_PATH = "../build/Release/mlx_native.node";
 
 /** The file every prebuilt package ships at its root. */
-export const PREBUILT_ADDON_FILE = "mlx_native.node";
+const PREBUILT_ADDON_FILE = "mlx_native.node";
 
 export const BUILD_INSTRUCTIONS =
   "build it with `pnpm --filter @mlx/metal-native build` in the monorepo, or, for npm " +
@@ -43,21 +45,19 @@ export function prebuiltPackageName(
   return `@mlx/metal-native-${platform}-${arch}`;
 }
 
-/** Thrown when the compiled addon is missing or cannot be loaded. */
-export class NativeAddonLoadError extends Error {
-  readonly code = "UNSUPPORTED_BACKEND";
-  readonly value: string;
+/** Thrown when the compiled addon is missing or cannot be loaded: `UNSUPPORTED_BACKEND`. */
+export class NativeAddonLoadError extends MlxError {
+  /** The file (or specifier) that failed to load. */
+  declare readonly value: string;
 
   constructor(path: string, cause: unknown) {
     const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
     super(
+      "UNSUPPORTED_BACKEND",
       `@mlx/metal-native: the native addon could not be loaded (${reason}); ${BUILD_INSTRUCTIONS}`,
-      {
-        cause,
-      },
+      { value: path, cause },
     );
     this.name = "NativeAddonLoadError";
-    this.value = path;
   }
 }
 

@@ -1,15 +1,24 @@
 /** Public types of @mlx/metal-native. `@mlx/pool` types against these interfaces. */
 
-export type BackendName = "metal" | "host" | "cuda";
+import type { ErrorCode } from "@mlx/errors";
+
+/** Every backend the addon knows, built or not: the one list of backend names. */
+export const BACKEND_NAMES = ["metal", "host", "cuda"] as const;
+
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** The codes the native layer throws: the names `errorCodeName` (errors.h) gives, all in `ERROR_CODES`. */
+export const NATIVE_ERROR_CODES = [
+  "INVALID_ARGUMENT",
+  "BUFFER_ALLOCATION",
+  "DISPOSED",
+  "RESIDENCY",
+  "UNSUPPORTED_BACKEND",
+  "DEVICE_NOT_FOUND",
+] as const satisfies readonly ErrorCode[];
 
 /** The `code` of every error thrown by the native layer. */
-export type NativeErrorCode =
-  | "INVALID_ARGUMENT"
-  | "BUFFER_ALLOCATION"
-  | "DISPOSED"
-  | "RESIDENCY"
-  | "UNSUPPORTED_BACKEND"
-  | "DEVICE_NOT_FOUND";
+export type NativeErrorCode = (typeof NATIVE_ERROR_CODES)[number];
 
 /** Shape of errors thrown by the native layer (plain `Error`s with extra fields). */
 export interface NativeError extends Error {

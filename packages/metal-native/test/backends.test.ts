@@ -7,9 +7,9 @@ import {
   NativeAddonLoadError,
   nativeAddonLoadError,
   openDevice,
-  setExternalArrayBuffersRefused,
 } from "../src/index.js";
 import { loadNativeAddon } from "../src/native-addon.js";
+import { setExternalArrayBuffersRefused } from "../src/test-hooks.js";
 import { expectNativeError } from "./helpers.js";
 
 const status = Object.fromEntries(backendStatus().map((entry) => [entry.name, entry]));

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type NativeDevice, openDevice, setAllocationFaultAfter } from "../src/index.js";
+import { type NativeDevice, openDevice } from "../src/index.js";
+import { setAllocationFaultAfter } from "../src/test-hooks.js";
 import { expectNativeError } from "./helpers.js";
 
 describe("bad input at the boundary", () => {

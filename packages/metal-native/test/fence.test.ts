@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type NativeError, openDevice, setHostFenceDelay } from "../src/index.js";
+import { type NativeError, openDevice } from "../src/index.js";
+import { setHostFenceDelay } from "../src/test-hooks.js";
 import { expectNativeError } from "./helpers.js";
 
 describe("NativeDevice.fence (host)", () => {

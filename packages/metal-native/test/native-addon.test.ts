@@ -121,7 +121,7 @@ describe("loader order (injected resolver)", () => {
 });
 
 // The same order through Node's real resolution: a temporary node_modules with this package's
-// dist/ and a copy of the real addon, with and without the prebuilt package beside it.
+// dist/, its @mlx/errors dependency and a copy of the real addon, with and without the prebuilt package beside it.
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const builtAddon = join(packageDir, "build/Release/mlx_native.node");
 const distEntry = join(packageDir, "dist/index.js");
@@ -168,6 +168,10 @@ describe.skipIf(layoutReason !== null)("loader order (real node_modules layout)"
     cpSync(join(packageDir, "dist"), join(nativeDir, "dist"), { recursive: true });
     cpSync(join(packageDir, "package.json"), join(nativeDir, "package.json"));
     cpSync(builtAddon, join(nativeDir, "build/Release/mlx_native.node"));
+    // The one runtime dependency, @mlx/errors, as an install would place it.
+    const errorsDir = join(packageDir, "node_modules/@mlx/errors");
+    cpSync(join(errorsDir, "dist"), join(scope, "errors/dist"), { recursive: true });
+    cpSync(join(errorsDir, "package.json"), join(scope, "errors/package.json"));
     mkdirSync(prebuiltDir, { recursive: true });
     writeFileSync(
       join(prebuiltDir, "package.json"),

@@ -1,15 +1,13 @@
-import { MlxError, type Slot } from "@mlx/bucket-pool";
-import type { Allocation } from "./allocation.js";
-import type { DType } from "./dtype.js";
+import type { Slot } from "@mlx/bucket-pool";
+import { MlxError } from "@mlx/errors";
+import type { NativeAllocation } from "./device-memory.js";
+import type { DType, ElementArray } from "./dtype.js";
 
 /** Who can end a buffer's lease: its pool, or the device that allocated it directly. */
 export interface BufferOwner {
   /** Ends the lease of `buffer` (release to the pool, or free a direct allocation). */
   disposeBuffer(buffer: MlxBuffer): void;
 }
-
-/** What `MlxBuffer.typed()` returns, by dtype. */
-export type ElementArray = Float32Array | Uint16Array | Uint8Array | Uint32Array | Int32Array;
 
 /**
  * A buffer handed out by `MlxDevice.allocBuffer` or `MlxBufferPool.alloc`. It is a lease: once
@@ -24,7 +22,7 @@ export class MlxBuffer {
   /** @internal */
   readonly owner: BufferOwner;
   /** @internal */
-  readonly slot: Slot<Allocation>;
+  readonly slot: Slot<NativeAllocation>;
   /** @internal The slot's generation when this lease began. */
   readonly generation: number;
   /**
@@ -36,7 +34,7 @@ export class MlxBuffer {
   /** @internal Made by the device and the pool only. */
   constructor(
     owner: BufferOwner,
-    slot: Slot<Allocation>,
+    slot: Slot<NativeAllocation>,
     byteLength: number,
     dtype: DType,
     shape: readonly number[],

@@ -1,6 +1,7 @@
-import { MlxError } from "@mlx/bucket-pool";
+import { MlxError } from "@mlx/errors";
 
-import type { ElementArray } from "./buffer.js";
+/** What `MlxBuffer.typed()` returns, by dtype. */
+export type ElementArray = Float32Array | Uint16Array | Uint8Array | Uint32Array | Int32Array;
 
 /** Constructor of a dtype's typed array. */
 export type ElementArrayConstructor = new (

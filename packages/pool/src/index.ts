@@ -1,14 +1,17 @@
 export {
   bucketSize,
-  type ErrorCode,
-  MlxError,
+  DEFAULT_LIMITS,
+  DEFAULT_MAX_BUFFERS,
+  type PoolLimits,
   pow2,
   pow2Divisions,
   SIZE_POLICY_NAMES,
   type SizePolicy,
   sizePolicyByName,
 } from "@mlx/bucket-pool";
+export { ERROR_CODES, type ErrorCode, isMlxError, MlxError } from "@mlx/errors";
 export {
+  BACKEND_NAMES,
   type BackendName,
   type BackendStatus,
   backendStatus,
@@ -16,9 +19,10 @@ export {
   nativeAddonSource,
 } from "@mlx/metal-native";
 export { type ResidencyEvent, resetResidencyEnvCache } from "@mlx/residency";
-export { type BufferOwner, type ElementArray, MlxBuffer } from "./buffer.js";
-export { BACKEND_CHOICES, type DeviceOptions, MlxDevice } from "./device.js";
-export { DType, type ElementArrayConstructor } from "./dtype.js";
-export type { FenceOptions, PoolOptions } from "./options.js";
+export { BACKEND_CHOICES, type BackendChoice } from "./backend-choice.js";
+export { type BufferOwner, MlxBuffer } from "./buffer.js";
+export { MlxDevice } from "./device.js";
+export { DType, type ElementArray, type ElementArrayConstructor } from "./dtype.js";
+export type { DeviceOptions, FenceOptions, PoolOptions } from "./options.js";
 export { type AllocRequest, MlxBufferPool } from "./pool.js";
 export type { PoolStats } from "./stats.js";

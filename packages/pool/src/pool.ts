@@ -1,17 +1,11 @@
-import {
-  type CounterMark,
-  describeValue,
-  disposedError,
-  MlxError,
-  type SizePolicy,
-  type Slot,
-} from "@mlx/bucket-pool";
-import type { Allocation } from "./allocation.js";
+import { type CounterMark, disposedError, type SizePolicy, type Slot } from "@mlx/bucket-pool";
+import { describeValue, MlxError } from "@mlx/errors";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
+import type { NativeAllocation } from "./device-memory.js";
 import type { DType } from "./dtype.js";
 import type { FenceOptions, PoolOptions } from "./options.js";
-import { droppedPools, PoolCore } from "./pool-core.js";
+import { droppedPools, POOL_LABEL, PoolResources } from "./pool-resources.js";
 import type { PoolStats } from "./stats.js";
 import { checkDtypeAndShape } from "./validate.js";
 
@@ -27,7 +21,7 @@ export type AllocRequest = readonly [number, DType, readonly number[]];
  * no native call unless a cache limit frees memory.
  */
 export class MlxBufferPool implements BufferOwner {
-  private readonly core: PoolCore;
+  private readonly resources: PoolResources;
   /** Device admitted last: allocations on it skip the admission checks. */
   private lastDevice: unknown = NO_DEVICE;
 
@@ -39,13 +33,13 @@ export class MlxBufferPool implements BufferOwner {
         { value: options },
       );
     }
-    this.core = new PoolCore(options);
-    droppedPools.register(this, this.core, this.core);
+    this.resources = new PoolResources(options);
+    droppedPools.register(this, this.resources, this.resources);
   }
 
   /** The size policy in use. */
   get policy(): SizePolicy {
-    return this.core.buckets.policy;
+    return this.resources.buckets.policy;
   }
 
   /**
@@ -61,9 +55,7 @@ export class MlxBufferPool implements BufferOwner {
     device.checkLength("alloc", byteLength);
     const elementCount = checkDtypeAndShape("alloc", byteLength, dtype, shape);
     if (!admitted) this.admit(device);
-    const core = this.core;
-    core.allocDevice = device;
-    const slot = core.buckets.acquireChecked(byteLength, device.id);
+    const slot = this.resources.buckets.acquirePrechecked(byteLength, device.memory);
     return new MlxBuffer(this, slot, byteLength, dtype, shape, elementCount);
   }
 
@@ -72,8 +64,8 @@ export class MlxBufferPool implements BufferOwner {
    * Every request is checked first; a failure midway undoes the whole batch.
    */
   allocBatch(device: MlxDevice, requests: Iterable<AllocRequest>): MlxBuffer[] {
-    const core = this.core;
-    if (core.disposed) throw disposedError("allocBatch");
+    const resources = this.resources;
+    if (resources.disposed) throw disposedError("allocBatch", POOL_LABEL);
     checkDevice(device, "allocBatch");
     device.checkUsable("allocBatch");
     if (
@@ -100,28 +92,25 @@ export class MlxBufferPool implements BufferOwner {
     });
     this.admit(device);
     if (list.length === 0) return [];
-    const mark: CounterMark = core.buckets.markCounters();
-    const slots: Slot<Allocation>[] = [];
-    core.allocDevice = device;
-    core.batching = true;
+    const mark: CounterMark = resources.buckets.markCounters();
+    const slots: Slot<NativeAllocation>[] = [];
+    const memory = device.memory;
     try {
       for (const [byteLength] of list)
-        slots.push(core.buckets.acquireChecked(byteLength, device.id));
-      core.commitResidency();
+        slots.push(resources.buckets.acquirePrechecked(byteLength, memory, true));
+      resources.commitResidency();
     } catch (error) {
       for (let i = slots.length - 1; i >= 0; i--)
-        core.buckets.undoAcquire(slots[i] as Slot<Allocation>);
-      core.buckets.restoreCounters(mark);
-      core.commitResidency();
+        resources.buckets.undoAcquire(slots[i] as Slot<NativeAllocation>);
+      resources.buckets.restoreCounters(mark);
+      resources.commitResidency();
       throw error;
-    } finally {
-      core.batching = false;
     }
     return list.map(
       ([byteLength, dtype, shape], i) =>
         new MlxBuffer(
           this,
-          slots[i] as Slot<Allocation>,
+          slots[i] as Slot<NativeAllocation>,
           byteLength,
           dtype,
           shape,
@@ -135,8 +124,8 @@ export class MlxBufferPool implements BufferOwner {
    * `after` settles. A second release, a stale or foreign buffer is an error that changes nothing.
    */
   release(buffer: MlxBuffer, options?: FenceOptions): void {
-    const core = this.core;
-    if (core.disposed) throw disposedError("release");
+    const resources = this.resources;
+    if (resources.disposed) throw disposedError("release", POOL_LABEL);
     checkBuffer(buffer, "release");
     if (buffer.owner !== this) {
       throw new MlxError(
@@ -145,8 +134,8 @@ export class MlxBufferPool implements BufferOwner {
         { value: buffer.address },
       );
     }
-    core.buckets.release(buffer.slot, buffer.generation, fenceOf(options));
-    core.commitResidency();
+    resources.buckets.release(buffer.slot, buffer.generation, fenceOf(options));
+    resources.commitResidency();
   }
 
   /**
@@ -154,10 +143,10 @@ export class MlxBufferPool implements BufferOwner {
    * join the free lists only when `after` settles. O(in-use), no native call.
    */
   reset(options?: FenceOptions): void {
-    const core = this.core;
-    if (core.disposed) throw disposedError("reset");
-    core.buckets.reset(fenceOf(options));
-    core.commitResidency();
+    const resources = this.resources;
+    if (resources.disposed) throw disposedError("reset", POOL_LABEL);
+    resources.buckets.reset(fenceOf(options));
+    resources.commitResidency();
   }
 
   /**
@@ -166,7 +155,7 @@ export class MlxBufferPool implements BufferOwner {
    * also binds the pool to the device's set, so a device with another set is refused after it.
    */
   registerExisting(device: MlxDevice, buffer: MlxBuffer): void {
-    if (this.core.disposed) throw disposedError("registerExisting");
+    if (this.resources.disposed) throw disposedError("registerExisting", POOL_LABEL);
     checkDevice(device, "registerExisting");
     device.checkUsable("registerExisting");
     checkBuffer(buffer, "registerExisting");
@@ -179,56 +168,57 @@ export class MlxBufferPool implements BufferOwner {
         },
       );
     }
-    if (buffer.owner !== buffer.slot.handle.device) {
+    const owner = buffer.owner;
+    if (!(owner instanceof MlxDevice)) {
       throw new MlxError(
         "INVALID_ARGUMENT",
         "registerExisting: takes exact-size buffers from device.allocBuffer, not pooled ones (a pool recycles its buffers at reset)",
         { value: buffer.address },
       );
     }
-    const allocation = buffer.slot.handle;
-    if (allocation.device !== device) {
+    if (owner !== device) {
       throw new MlxError(
         "INVALID_ARGUMENT",
-        `registerExisting: the buffer belongs to device ${allocation.device.name}, not ${device.name}`,
+        `registerExisting: the buffer belongs to device ${owner.name}, not ${device.name}`,
         { value: buffer.address },
       );
     }
     this.admit(device);
-    const set = device.residency;
+    const allocation = buffer.slot.handle;
+    const set = device.memory.residency;
     if (set === undefined || allocation.registered) return;
     allocation.registered = set.register(allocation.native, allocation.address);
   }
 
   /** Free buffers waiting for reuse. */
   freeCount(): number {
-    return this.core.buckets.freeLength;
+    return this.resources.buckets.freeLength;
   }
 
   /** Bytes (capacities) of the free buffers. */
   freeBytes(): number {
-    return this.core.buckets.freeByteLength;
+    return this.resources.buckets.freeByteLength;
   }
 
   /** Buffers handed out and not yet released or reset. */
   inUseCount(): number {
-    return this.core.buckets.inUseLength;
+    return this.resources.buckets.inUseLength;
   }
 
   /** Frees every free buffer now and removes it from the residency set with one commit. */
   clear(): void {
-    const core = this.core;
-    if (core.disposed) throw disposedError("clear");
-    core.buckets.clear();
-    core.commitResidency();
+    const resources = this.resources;
+    if (resources.disposed) throw disposedError("clear", POOL_LABEL);
+    resources.buckets.clear();
+    resources.commitResidency();
   }
 
   stats(): PoolStats {
-    const core = this.core;
+    const resources = this.resources;
     return {
-      ...core.buckets.stats(),
-      policy: core.buckets.policy.name,
-      residencyCommits: core.residencyCommits,
+      ...resources.buckets.stats(),
+      policy: resources.buckets.policy.name,
+      residencyCommits: resources.residencyCommits,
     };
   }
 
@@ -238,10 +228,10 @@ export class MlxBufferPool implements BufferOwner {
    * Idempotent.
    */
   dispose(): void {
-    if (this.core.disposed) return;
-    droppedPools.unregister(this.core);
+    if (this.resources.disposed) return;
+    droppedPools.unregister(this.resources);
     this.lastDevice = NO_DEVICE;
-    this.core.dispose();
+    this.resources.dispose();
   }
 
   [Symbol.dispose](): void {
@@ -255,14 +245,18 @@ export class MlxBufferPool implements BufferOwner {
 
   /** What `alloc` checks when the device is not the one it admitted last. */
   private checkPoolAndDevice(device: MlxDevice, where: string): void {
-    if (this.core.disposed) throw disposedError(where);
+    if (this.resources.disposed) throw disposedError(where, POOL_LABEL);
     checkDevice(device, where);
     device.checkUsable(where);
   }
 
-  /** Binds the pool to the device's residency set (the seed's mixing rule) and remembers it. */
+  /**
+   * Binds the pool to the device's residency set (one set per pool: a device with another set
+   * is refused) and remembers the device.
+   */
   private admit(device: MlxDevice): void {
-    this.core.residency.bind(device.residency);
+    const memory = device.memory;
+    this.resources.residency.bind(memory.residency === undefined ? undefined : memory);
     this.lastDevice = device;
   }
 }

@@ -1,4 +1,4 @@
-import { describeValue, MlxError } from "@mlx/bucket-pool";
+import { describeValue, MlxError } from "@mlx/errors";
 import { DType } from "./dtype.js";
 
 /**

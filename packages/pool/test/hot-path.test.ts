@@ -30,9 +30,10 @@ describe("hot path", () => {
     const warm = sizes.map((n) => pool.alloc(dev, n, DType.U8, [n]));
     pool.reset();
     const counter = { reads: 0 };
-    const restores = [countReads(counter, dev, "native")];
+    const restores = [countReads(counter, dev.memory, "native")];
     for (const buffer of warm) restores.push(countReads(counter, buffer.slot.handle, "native"));
-    if (dev.residency !== undefined) restores.push(countReads(counter, dev.residency, "native"));
+    const set = dev.memory.residency;
+    if (set !== undefined) restores.push(countReads(counter, set, "native"));
     try {
       for (let round = 0; round < 50; round++) {
         for (const n of sizes) pool.alloc(dev, n, DType.U8, [n]);

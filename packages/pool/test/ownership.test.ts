@@ -15,7 +15,7 @@ describe("devices in one pool", () => {
     pool.reset();
     const second = pool.alloc(b, 64, DType.U8, [64]);
     expect(second.address).not.toBe(first.address);
-    expect(second.slot.handle.device).toBe(b);
+    expect(second.slot.handle.memory).toBe(b.memory);
     expect(pool.alloc(a, 64, DType.U8, [64]).address).toBe(first.address);
     pool.dispose();
   });

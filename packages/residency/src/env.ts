@@ -15,7 +15,7 @@ function flagIsOn(name: string): boolean {
 
 /**
  * Whether residency sets are switched off by the environment: `MLX_NO_RESIDENCY=1`, or
- * `HF2Q_NO_RESIDENCY=1` for parity with the Rust seed. Read once, then cached until
+ * `HF2Q_NO_RESIDENCY=1`, the name earlier tools read. Read once, then cached until
  * {@link resetResidencyEnvCache}.
  */
 export function residencyDisabledByEnv(): boolean {

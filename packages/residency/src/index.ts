@@ -2,6 +2,7 @@
  * `@mlx/residency`: a residency-set wrapper with batching, deduplication by contents address
  * and same-owner checks, over an injected native set. Pure TypeScript: no native code here.
  */
+export { type ErrorCode, isMlxError, MlxError } from "@mlx/errors";
 export {
   resetResidencyEnvCache,
   residencyDisabledByEnv,

@@ -1,4 +1,4 @@
-import { MlxError } from "@mlx/bucket-pool";
+import { MlxError } from "@mlx/errors";
 import { residencyDisabledByEnv } from "./env.js";
 
 /** What the owner checks need from a set; {@link ResidencySet} satisfies it. */
@@ -21,32 +21,32 @@ export function describeOwner(owner: object): string {
 }
 
 /**
- * The seed's rule for one pool: keep the residency set of the first residency-enabled device,
- * accept any later device without one (`next` absent), and reject a different set.
+ * One consumer keeps one residency set: the set of the first residency-enabled device, accepting
+ * any later device without one (`next` absent) and rejecting a different set.
  *
  * @param current - the set already captured, if any.
  * @param next - the set of the device in hand; `undefined`/`null` when it has no residency.
- * @param context - who is asking, for the message (default `"MlxBufferPool"`).
+ * @param context - who is asking, for the message (default `"ResidencyBinding"`).
  * @returns the set to use from now on (`current`, or `next` if nothing was captured yet).
  * @throws MlxError `INVALID_ARGUMENT` when both exist and differ; nothing changes.
  */
 export function checkSameResidency<S extends OwnedResidency>(
   current: S | undefined,
   next: S | null | undefined,
-  context = "MlxBufferPool",
+  context = "ResidencyBinding",
 ): S | undefined {
   if (next == null) return current;
   if (current === undefined || current === next) return next;
   throw new MlxError(
     "INVALID_ARGUMENT",
-    `${context}: cannot mix devices with different residency sets in one pool (first: ${current.name}, now: ${next.name})`,
+    `${context}: cannot mix devices with different residency sets (first: ${current.name}, now: ${next.name})`,
     { value: next.owner },
   );
 }
 
 /** Options of {@link ResidencyBinding}. */
 export interface ResidencyBindingOptions {
-  /** Prefix of error messages (default `"MlxBufferPool"`). */
+  /** Who error messages name as the caller (default `"ResidencyBinding"`). */
   context?: string;
   /**
    * Whether residency is used at all. Default: not switched off by `MLX_NO_RESIDENCY` /
@@ -57,9 +57,9 @@ export interface ResidencyBindingOptions {
 }
 
 /**
- * The residency set one pool registers into: captured from the first residency-enabled device,
- * then enforced by {@link checkSameResidency}. `bind` allocates nothing, so the pool can call
- * it on every fresh allocation.
+ * The residency set one consumer (a pool) registers into: captured from the first
+ * residency-enabled device, then enforced by {@link checkSameResidency}. `bind` allocates
+ * nothing, so a caller can call it on every fresh allocation.
  *
  * @typeParam S - the set type, usually `ResidencySet<B>`.
  */
@@ -70,7 +70,7 @@ export class ResidencyBinding<S extends OwnedResidency> {
   private captured: S | undefined = undefined;
 
   constructor(options: ResidencyBindingOptions = {}) {
-    this.context = options.context ?? "MlxBufferPool";
+    this.context = options.context ?? "ResidencyBinding";
     this.enabled = options.enabled ?? !residencyDisabledByEnv();
   }
 
@@ -94,8 +94,8 @@ export class ResidencyBinding<S extends OwnedResidency> {
     return next;
   }
 
-  /** Forgets the captured set (for a pool that is being disposed or cleared of devices). */
-  release(): void {
+  /** Forgets the captured set (for a consumer that is being disposed or cleared of devices). */
+  forget(): void {
     this.captured = undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { describeValue, MlxError } from "@mlx/bucket-pool";
+import { describeValue, MlxError } from "@mlx/errors";
 import { residencyProfilingEnabled } from "./env.js";
 import {
   formatRegisterLine,
@@ -52,7 +52,7 @@ let nextSerial = 1;
 /**
  * A device's residency set, wrapped: membership deduplicated by key, additions and removals
  * staged in JavaScript and applied with exactly one native commit per batch, owner checks, and
- * the profiling and event hooks of the seed.
+ * a profiling line per registration (`MLX_PROFILE_RESIDENCY=1`) and an event hook for code.
  *
  * Errors leave the set exactly as it was: nothing staged, no counter changed. A failing native
  * call during {@link commit} is undone as far as the native set allows and reported as
@@ -237,7 +237,7 @@ export class ResidencySet<B> {
   }
 
   /**
-   * The seed's single-buffer path: {@link stageAdd}, then {@link commit} (one native commit,
+   * One buffer, one commit: {@link stageAdd}, then {@link commit} (one native commit,
    * which also applies anything staged before).
    *
    * @returns `true` when `buffer` was newly registered; `false` for a duplicate (no commit

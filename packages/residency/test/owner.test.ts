@@ -1,4 +1,4 @@
-import { MlxError } from "@mlx/bucket-pool";
+import { MlxError } from "@mlx/errors";
 import { describe, expect, it } from "vitest";
 import { checkSameResidency, describeOwner, ResidencyBinding, ResidencySet } from "../src/index.js";
 import { buf, device, type FakeBuffer, FakeNativeSet, keyOf } from "./fake-native.js";
@@ -48,19 +48,22 @@ describe("mixing devices in one pool", () => {
     expect(binding.bind(set)).toBe(set);
     expect(binding.bind(null)).toBeUndefined();
     expect(binding.set).toBe(set);
-    binding.release();
+    binding.forget();
     expect(binding.set).toBeUndefined();
   });
 
-  it("a second residency set is INVALID_ARGUMENT with the seed's message; nothing changes", () => {
-    const binding = new ResidencyBinding<ResidencySet<FakeBuffer>>({ enabled: true });
+  it("a second residency set is INVALID_ARGUMENT naming the caller and both sets; nothing changes", () => {
+    const binding = new ResidencyBinding<ResidencySet<FakeBuffer>>({
+      enabled: true,
+      context: "MlxBufferPool",
+    });
     const first = setFor(device("Apple M3 Max"));
     const second = setFor(device("host"));
     binding.bind(first.set)?.register(buf(1, first.set.owner));
     const err = caught(() => binding.bind(second.set)?.register(buf(2, second.set.owner)));
     expect(err.code).toBe("INVALID_ARGUMENT");
     expect(err.message).toBe(
-      "MlxBufferPool: cannot mix devices with different residency sets in one pool (first: Apple M3 Max, now: host)",
+      "MlxBufferPool: cannot mix devices with different residency sets (first: Apple M3 Max, now: host)",
     );
     expect(binding.set).toBe(first.set);
     expect(second.native.totalCalls).toBe(0);
@@ -78,7 +81,7 @@ describe("mixing devices in one pool", () => {
     const err = caught(() => checkSameResidency(a, b, "MyPool"));
     expect(err.code).toBe("INVALID_ARGUMENT");
     expect(err.message).toBe(
-      "MyPool: cannot mix devices with different residency sets in one pool (first: set-a, now: set-b)",
+      "MyPool: cannot mix devices with different residency sets (first: set-a, now: set-b)",
     );
   });
 });

@@ -25,7 +25,7 @@ describe("README", () => {
     expect(logs).toEqual([
       "duplicate 4096",
       "4 2 4",
-      "INVALID_ARGUMENT MlxBufferPool: cannot mix devices with different residency sets in one pool (first: gpu0, now: gpu1)",
+      "INVALID_ARGUMENT ResidencyBinding: cannot mix devices with different residency sets (first: gpu0, now: gpu1)",
       "5 true",
     ]);
   });

@@ -1,4 +1,4 @@
-import { MlxError } from "@mlx/bucket-pool";
+import { MlxError } from "@mlx/errors";
 import { describe, expect, it } from "vitest";
 import { ResidencySet, type ResidencySetOptions } from "../src/index.js";
 import { buf, device, type FakeBuffer, FakeNativeSet, keyOf } from "./fake-native.js";

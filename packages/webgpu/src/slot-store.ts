@@ -8,7 +8,7 @@ import {
 
 /**
  * The one place this package touches `BucketPool`: free lists keyed by (size class, usage), with
- * the usage as the pool's home, so a buffer only ever serves requests of its own usage flags.
+ * the usage as the pool's source, so a buffer only ever serves requests of its own usage flags.
  */
 export interface SlotStoreOptions {
   allocate(capacity: number, usage: number): GPUBuffer;
@@ -22,13 +22,12 @@ export interface SlotStoreOptions {
 export type GpuSlot = Slot<GPUBuffer>;
 
 export class SlotStore {
-  private readonly pool: BucketPool<GPUBuffer>;
-  /** The usage of the acquire in progress: `BucketPool`'s allocate callback only gets a capacity. */
-  private allocatingUsage = 0;
+  private readonly pool: BucketPool<GPUBuffer, number>;
 
   constructor(options: SlotStoreOptions) {
-    this.pool = new BucketPool<GPUBuffer>({
-      allocate: (capacity) => options.allocate(capacity, this.allocatingUsage),
+    this.pool = new BucketPool<GPUBuffer, number>({
+      label: "WebGpuBufferPool",
+      allocate: (capacity, usage) => options.allocate(capacity, usage),
       destroy: (buffer) => options.destroy(buffer),
       policy: options.policy,
       maxFreeBytes: options.maxFreeBytes,
@@ -43,8 +42,7 @@ export class SlotStore {
 
   /** `byteLength` already checked. */
   acquire(byteLength: number, usage: number): GpuSlot {
-    this.allocatingUsage = usage;
-    return this.pool.acquireChecked(byteLength, usage);
+    return this.pool.acquirePrechecked(byteLength, usage);
   }
 
   isLive(slot: GpuSlot, generation: number): boolean {

@@ -76,7 +76,7 @@ export class WebGpuBufferPool {
    * A reused buffer keeps what its last user wrote.
    */
   alloc(byteLength: number, usage: GPUBufferUsageFlags): WebGpuBuffer {
-    if (this.disposed) throw disposedError("alloc");
+    if (this.disposed) throw disposedError("alloc", "WebGpuBufferPool");
     checkByteLength(byteLength, "alloc");
     if (byteLength > this.maxBufferSize) {
       throw new MlxError(
@@ -98,7 +98,7 @@ export class WebGpuBufferPool {
 
   /** Ends one lease in O(1): its buffer is free at once, or once `after` settles. */
   release(buffer: WebGpuBuffer, options?: ReturnOptions): void {
-    if (this.disposed) throw disposedError("release");
+    if (this.disposed) throw disposedError("release", "WebGpuBufferPool");
     const after = afterOf(options, "release");
     const lease = this.ownLease(buffer);
     // Only mappable leases are in the set: others skip the lookup (it would hash every lease).
@@ -110,7 +110,7 @@ export class WebGpuBufferPool {
 
   /** Ends every lease: all buffers in use are free at once, or once `after` settles. */
   reset(options?: ReturnOptions): void {
-    if (this.disposed) throw disposedError("reset");
+    if (this.disposed) throw disposedError("reset", "WebGpuBufferPool");
     const after = afterOf(options, "reset");
     if (this.mappable.size > 0) {
       for (const lease of this.mappable) checkUnmapped(lease, "reset");
@@ -121,12 +121,12 @@ export class WebGpuBufferPool {
 
   /** Destroys every free GPUBuffer now; returns how many. Buffers in use or fenced stay. */
   clear(): number {
-    if (this.disposed) throw disposedError("clear");
+    if (this.disposed) throw disposedError("clear", "WebGpuBufferPool");
     return this.store.clear();
   }
 
   stats(): PoolStats {
-    if (this.disposed) throw disposedError("stats");
+    if (this.disposed) throw disposedError("stats", "WebGpuBufferPool");
     return { ...this.store.stats(), policy: this.store.policyName, residencyCommits: 0 };
   }
 

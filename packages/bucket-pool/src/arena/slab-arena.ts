@@ -125,7 +125,7 @@ export class SlabArena<S> {
    * slabs that the miss freed first stay freed (as a pool's evictions do).
    */
   allocate(byteLength: number): ArenaBlock<S> {
-    if (this.disposed) throw disposedError("SlabArena.allocate");
+    if (this.disposed) throw disposedError("allocate", "SlabArena");
     if (!(byteLength >= 1 && byteLength <= kMaxArenaRequestBytes && Number.isInteger(byteLength))) {
       throw new MlxError(
         "INVALID_ARGUMENT",
@@ -172,7 +172,7 @@ export class SlabArena<S> {
    * is `INVALID_ARGUMENT`, a stale lease `STALE_BUFFER`; either changes nothing.
    */
   free(block: ArenaBlock<S>, generation: number): void {
-    if (this.disposed) throw disposedError("SlabArena.free");
+    if (this.disposed) throw disposedError("free", "SlabArena");
     if (!(block instanceof ArenaBlock) || block.slab.owner !== this) {
       throw new MlxError("INVALID_ARGUMENT", "SlabArena.free: not a block of this arena", {
         value: block,
@@ -221,7 +221,7 @@ export class SlabArena<S> {
    * slab is then one free block.
    */
   compact(): number {
-    if (this.disposed) throw disposedError("SlabArena.compact");
+    if (this.disposed) throw disposedError("compact", "SlabArena");
     return this.returnCached();
   }
 
@@ -230,7 +230,7 @@ export class SlabArena<S> {
    * number of slabs freed. A throwing `freeSlab` is rethrown once every slab is accounted for.
    */
   clear(): number {
-    if (this.disposed) throw disposedError("SlabArena.clear");
+    if (this.disposed) throw disposedError("clear", "SlabArena");
     this.returnCached();
     const { released, error } = this.releaseEmptySlabs();
     if (error !== undefined) throw error;

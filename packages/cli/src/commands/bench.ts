@@ -1,10 +1,17 @@
-import { backendStatus, DType, type MlxBuffer, MlxBufferPool, MlxDevice } from "@mlx/pool";
+import {
+  type BackendName,
+  backendStatus,
+  DType,
+  type MlxBuffer,
+  MlxBufferPool,
+  MlxDevice,
+} from "@mlx/pool";
 import { deviceLabel } from "../device-label.js";
 import { SAMPLE_TRACE_PATH } from "../fixtures.js";
 import type { CommandIO } from "../io.js";
 import { type Progress, startProgress } from "../progress.js";
-import { type Spread, spreadOf } from "../timing.js";
-import { loadTrace } from "./replay-command.js";
+import { measure, type Spread } from "../timing.js";
+import { loadTrace } from "../trace.js";
 
 export interface BenchOptions {
   /** Backends to measure; every available one by default. */
@@ -61,7 +68,7 @@ function benchBackend(
   repetitions: number,
   progress: Progress | null,
 ): BackendBench {
-  const device = MlxDevice.open({ backend: backend as "host" });
+  const device = MlxDevice.open({ backend: backend as BackendName });
   const pool = new MlxBufferPool();
   const held: MlxBuffer[] = new Array(sizes.length);
   const pooledStep = () => {
@@ -101,6 +108,7 @@ function benchBackend(
   }
 }
 
+/** ns per alloc of `step`, timed a whole step at a time. */
 function timeSteps(
   step: () => void,
   warmup: number,
@@ -108,16 +116,19 @@ function timeSteps(
   allocsPerStep: number,
   progress: Progress | null,
 ): Spread {
-  for (let i = 0; i < warmup; i++) step();
-  const perAlloc = new Float64Array(repetitions);
-  for (let r = 0; r < repetitions; r++) {
-    const t0 = process.hrtime.bigint();
+  const sample = () => {
     step();
-    perAlloc[r] = Number(process.hrtime.bigint() - t0) / allocsPerStep;
-    // Outside the timed region; every 32 steps keeps the bar's own cost out of the caches too.
-    if ((r & 31) === 0) progress?.update(warmup + r);
-  }
-  return spreadOf(perAlloc);
+    return allocsPerStep;
+  };
+  // The bar's own cost stays out of the timed region; every 32 samples keeps it out of the caches too.
+  const onProgress =
+    progress === null
+      ? undefined
+      : (done: number) => {
+          if ((done & 31) === 0) progress.update(done);
+        };
+  const { median, p10, p90 } = measure(sample, { warmup, samples: repetitions, onProgress });
+  return { median, p10, p90 };
 }
 
 export function formatBench(results: readonly BackendBench[]): string[] {

@@ -5,8 +5,9 @@ import { SAMPLE_TRACE_PATH } from "../fixtures.js";
 import { type CommandIO, UsageError } from "../io.js";
 import { presetOptions } from "../presets.js";
 import { startProgress } from "../progress.js";
-import type { Trace, TraceOp } from "../trace.js";
-import { loadTrace } from "./replay-command.js";
+import { quantile } from "../timing.js";
+import { loadTrace, type Trace, type TraceOp } from "../trace.js";
+import { playStep } from "../trace-player.js";
 
 export interface DemoOptions {
   backend?: DeviceOptions["backend"];
@@ -68,11 +69,10 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
     for (let token = 0; token < tokens; token++) {
       if (token === WARMUP_TOKENS) missesAtWarm = pool.stats().misses;
       const start = performance.now();
-      runToken(
-        stepOf(token),
-        (bytes) => pool.alloc(device, bytes, DType.U8, [bytes]),
-        (buffer) => pool.release(buffer),
-      );
+      playStep(stepOf(token), new Map<number, MlxBuffer>(), {
+        alloc: (bytes) => pool.alloc(device, bytes, DType.U8, [bytes]),
+        free: (buffer) => pool.release(buffer),
+      });
       pool.reset();
       pooledTokenMs[token] = performance.now() - start;
       if ((token & 15) === 0) bar.update(token);
@@ -83,12 +83,12 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
     const directTokenMs = new Float64Array(tokens);
     for (let token = 0; token < tokens; token++) {
       const start = performance.now();
-      const leftovers = runToken(
-        stepOf(token),
-        (bytes) => device.allocBuffer(bytes, DType.U8, [bytes]),
-        (buffer) => buffer.dispose(),
-      );
-      for (const buffer of leftovers) buffer.dispose();
+      const leftovers = new Map<number, MlxBuffer>();
+      playStep(stepOf(token), leftovers, {
+        alloc: (bytes) => device.allocBuffer(bytes, DType.U8, [bytes]),
+        free: (buffer) => buffer.dispose(),
+      });
+      for (const buffer of leftovers.values()) buffer.dispose();
       directTokenMs[token] = performance.now() - start;
       if ((token & 15) === 0) bar.update(token);
     }
@@ -128,8 +128,7 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
 }
 
 function medianOf(values: Float64Array): number {
-  const sorted = Float64Array.from(values).sort();
-  return sorted.length === 0 ? 0 : (sorted[Math.floor(sorted.length / 2)] as number);
+  return values.length === 0 ? 0 : quantile(values, 0.5);
 }
 
 /** Token 0 is the prefill (step 0); later tokens cycle through the decode steps 1..n-1. */
@@ -137,26 +136,6 @@ export function stepForToken(trace: Trace, token: number): readonly TraceOp[] {
   const decodeSteps = trace.steps.length - 1;
   const index = token === 0 || decodeSteps === 0 ? 0 : 1 + ((token - 1) % decodeSteps);
   return trace.steps[index] as readonly TraceOp[];
-}
-
-/** Runs one step's allocs and frees; returns the buffers still live at its end. */
-function runToken(
-  step: readonly TraceOp[],
-  alloc: (bytes: number) => MlxBuffer,
-  free: (buffer: MlxBuffer) => void,
-): Iterable<MlxBuffer> {
-  const live = new Map<number, MlxBuffer>();
-  for (const op of step) {
-    if (op[0] === "a") live.set(op[1], alloc(op[2]));
-    else if (op[0] === "f") {
-      const buffer = live.get(op[1]);
-      if (buffer !== undefined) {
-        live.delete(op[1]);
-        free(buffer);
-      }
-    }
-  }
-  return live.values();
 }
 
 export function formatDemo(r: DemoResult): string[] {

@@ -1,11 +1,11 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { DeviceOptions } from "@mlx/pool";
 import { formatBytes } from "../chart.js";
 import { type CommandIO, UsageError } from "../io.js";
 import { startProgress } from "../progress.js";
 import { checkChartTarget, replayChart } from "../replay-chart.js";
-import { parseTrace, type Trace, TraceError } from "../trace.js";
+import { loadTrace, TraceError } from "../trace.js";
 import { type ReplayOptions, type ReplayResult, replayTrace } from "./replay.js";
 
 export interface ReplayCommandOptions {
@@ -15,24 +15,6 @@ export interface ReplayCommandOptions {
   json?: boolean;
   chart?: string;
   backend?: DeviceOptions["backend"];
-}
-
-/** Reads and validates a trace file; a bad file is a one-line {@link UsageError}. */
-export function loadTrace(file: string): Trace {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UsageError(
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-  try {
-    return parseTrace(text);
-  } catch (error) {
-    if (error instanceof TraceError) throw new UsageError(error.message);
-    throw error;
-  }
 }
 
 /**

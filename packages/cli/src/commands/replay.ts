@@ -11,6 +11,7 @@ import { UsageError } from "../io.js";
 import { presetOptions } from "../presets.js";
 import { quantile, timerOverheadNs } from "../timing.js";
 import { type Trace, TraceError } from "../trace.js";
+import { playStep, type TraceActions } from "../trace-player.js";
 
 export interface ReplayOptions {
   /** Named configuration (`seed` by default); `policy` overrides its size policy. */
@@ -41,7 +42,7 @@ export interface ReplaySeries {
   stepStarts: number[];
 }
 
-/** DESIGN section 5 fields, plus the configuration and pool counters that explain them. */
+/** The replay report's fields (see the trace format), plus the configuration and pool counters that explain them. */
 export interface ReplayResult {
   preset: string;
   policy: string;
@@ -162,37 +163,38 @@ function drive(
   let missesBeforeWarm = 0;
   let opIndex = 0;
   const overhead = timerOverheadNs();
-
-  trace.steps.forEach((step, s) => {
-    if (s === warmupSteps) missesBeforeWarm = pool.stats().misses;
-    stepStarts.push(opIndex);
-    for (const op of step) {
-      if (op[0] === "a") {
-        const [, id, bytes] = op;
-        const t0 = process.hrtime.bigint();
-        const buffer = pool.alloc(device, bytes, DType.U8, [bytes]);
-        allocNs[allocs++] = Number(process.hrtime.bigint() - t0);
-        live.set(id, buffer);
-        liveBytes += bytes;
-        if (liveBytes > peakLiveBytes) peakLiveBytes = liveBytes;
-      } else if (op[0] === "f") {
-        const buffer = live.get(op[1]) as MlxBuffer;
-        live.delete(op[1]);
-        liveBytes -= buffer.byteLength;
-        pool.release(buffer);
-        releases++;
-      } else {
-        pool.reset();
-        live.clear();
-        liveBytes = 0;
-        resets++;
-      }
+  const actions: TraceActions<MlxBuffer> = {
+    alloc: (bytes) => {
+      const t0 = process.hrtime.bigint();
+      const buffer = pool.alloc(device, bytes, DType.U8, [bytes]);
+      allocNs[allocs++] = Number(process.hrtime.bigint() - t0);
+      liveBytes += bytes;
+      if (liveBytes > peakLiveBytes) peakLiveBytes = liveBytes;
+      return buffer;
+    },
+    free: (buffer) => {
+      liveBytes -= buffer.byteLength;
+      pool.release(buffer);
+      releases++;
+    },
+    reset: () => {
+      pool.reset();
+      liveBytes = 0;
+      resets++;
+    },
+    afterOp: () => {
       if (recordSeries) {
         held[opIndex] = pool.stats().heldBytes;
         liveSeries[opIndex] = liveBytes;
       }
       opIndex++;
-    }
+    },
+  };
+
+  trace.steps.forEach((step, s) => {
+    if (s === warmupSteps) missesBeforeWarm = pool.stats().misses;
+    stepStarts.push(opIndex);
+    playStep(step, live, actions);
     onStep(opIndex);
   });
 

@@ -2,7 +2,7 @@ import { compileKernels, dispatch, type Kernels } from "./kernels.js";
 import type { ModelConfig, ModelWeights } from "./model.js";
 
 /** GPUBufferUsage values (the global exists only once a WebGPU implementation installed it). */
-export const USAGE = Object.freeze({
+const USAGE = Object.freeze({
   MAP_READ: 0x0001,
   COPY_SRC: 0x0004,
   COPY_DST: 0x0008,

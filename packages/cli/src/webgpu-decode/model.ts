@@ -18,7 +18,7 @@ export const DEMO_MODEL: ModelConfig = Object.freeze({
   maxTokens: 1024,
 });
 
-export interface LayerWeights {
+interface LayerWeights {
   readonly attnNorm: Float32Array;
   /** Row-major [out][in] matrices: y[o] = sum_i w[o * in + i] * x[i]. */
   readonly wq: Float32Array;

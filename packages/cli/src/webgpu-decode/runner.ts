@@ -4,7 +4,7 @@ import { GpuModel, type ScratchAllocator } from "./gpu-model.js";
 import { DEMO_MODEL, type ModelConfig, randomWeights } from "./model.js";
 
 /** Tokens before this index are warm-up: fresh buffers and timings after it are steady state. */
-export const WEBGPU_WARMUP_TOKENS = 3;
+const WEBGPU_WARMUP_TOKENS = 3;
 const DEFAULT_SEED = 0x5eed;
 
 export interface WebGpuDecodeOptions {

@@ -1,6 +1,6 @@
 // Error vocabulary shared by every backend and the binding.
 //
-// Native code throws NativeError; binding.cpp is the only place that turns it into a
+// Native code throws NativeError; js_bridge.cpp is the only place that turns it into a
 // JavaScript Error with `code`, `value` and (for allocation failures) `bytes`.
 #pragma once
 
@@ -10,7 +10,8 @@
 
 namespace mlx {
 
-// The names match the `code` strings of the JavaScript contract (DESIGN.md, section 3).
+// The names are `code` strings of @mlx/errors' ERROR_CODES; test/error-codes.test.ts checks
+// that errorCodeName, NATIVE_ERROR_CODES and ERROR_CODES agree.
 enum class ErrorCode {
   InvalidArgument,
   BufferAllocation,

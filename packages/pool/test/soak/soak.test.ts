@@ -1,5 +1,6 @@
 // Soak and fault tests. Short counts here; `pnpm test:soak` runs the full ones (MLX_SOAK=full).
-import { liveNativeBuffers, setAllocationFaultAfter } from "@mlx/metal-native";
+import { liveNativeBuffers } from "@mlx/metal-native";
+import { setAllocationFaultAfter } from "@mlx/metal-native/test-hooks";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DType, type MlxBuffer, MlxBufferPool } from "../../src/index.js";

@@ -1,0 +1,58 @@
+// One process of bench/compare-revision.mjs: two builds of @mlx/pool (argv 2 and 3), their
+// pooled decode step timed in alternating samples; prints one JSON line.
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { measure, quantile } from "./measure.mjs";
+
+const [otherPath, currentPath, order] = process.argv.slice(2);
+const trace = JSON.parse(
+  readFileSync(
+    new URL("../packages/cli/fixtures/decode-mistral-small.json", import.meta.url),
+    "utf8",
+  ),
+);
+const sizes = trace.steps[5].filter((op) => op[0] === "a").map((op) => op[2]);
+const shapes = sizes.map((n) => [n]);
+const rounds = 100;
+
+function setUp(lib) {
+  const device = lib.MlxDevice.open({ backend: "host" });
+  const pool = new lib.MlxBufferPool();
+  const held = new Array(sizes.length);
+  const u8 = lib.DType.U8;
+  const step = () => {
+    // Handles kept, as a caller keeps them until the step ends.
+    for (let i = 0; i < sizes.length; i++) held[i] = pool.alloc(device, sizes[i], u8, shapes[i]);
+    pool.reset();
+  };
+  step();
+  return {
+    device,
+    sample: () => {
+      for (let r = 0; r < rounds; r++) step();
+      return rounds * sizes.length;
+    },
+  };
+}
+
+const other = setUp(await import(pathToFileURL(otherPath).href));
+const current = setUp(await import(pathToFileURL(currentPath).href));
+const results = { other: [], current: [] };
+for (let k = 0; k < 12; k++) {
+  const names = (k + Number(order)) % 2 === 0 ? ["other", "current"] : ["current", "other"];
+  for (const name of names) {
+    const side = name === "other" ? other : current;
+    results[name].push(measure(side.sample, { warmup: 5, samples: 9 }).median);
+  }
+}
+const otherNs = quantile(results.other, 0.5);
+const currentNs = quantile(results.current, 0.5);
+console.log(
+  JSON.stringify({
+    backend: current.device.backend,
+    allocsPerStep: sizes.length,
+    otherNs,
+    currentNs,
+    ratio: currentNs / otherNs,
+  }),
+);

@@ -1,0 +1,157 @@
+#include "native_device_class.h"
+
+#include <cmath>
+#include <string>
+
+#include "argument_checks.h"
+#include "completion_fence.h"
+#include "device.h"
+#include "errors.h"
+#include "js_bridge.h"
+#include "native_buffer_class.h"
+#include "native_residency_set_class.h"
+
+namespace mlx {
+namespace {
+
+class DeviceWrap : public Napi::ObjectWrap<DeviceWrap> {
+ public:
+  static Napi::Function defineClass(Napi::Env env) {
+    return DefineClass(
+        env, "NativeDevice",
+        {
+            InstanceAccessor<&DeviceWrap::id>("id"),
+            InstanceAccessor<&DeviceWrap::backend>("backend"),
+            InstanceAccessor<&DeviceWrap::name>("name"),
+            InstanceAccessor<&DeviceWrap::maxBufferLength>("maxBufferLength"),
+            InstanceAccessor<&DeviceWrap::hasUnifiedMemory>("hasUnifiedMemory"),
+            InstanceAccessor<&DeviceWrap::recommendedMaxWorkingSetSize>(
+                "recommendedMaxWorkingSetSize"),
+            InstanceAccessor<&DeviceWrap::residencySupported>("residencySupported"),
+            InstanceAccessor<&DeviceWrap::residencyUnsupportedReason>(
+                "residencyUnsupportedReason"),
+            InstanceAccessor<&DeviceWrap::destroyed>("destroyed"),
+            InstanceMethod<&DeviceWrap::allocBuffer>("allocBuffer"),
+            InstanceMethod<&DeviceWrap::newResidencySet>("newResidencySet"),
+            InstanceMethod<&DeviceWrap::fence>("fence"),
+            InstanceMethod<&DeviceWrap::destroy>("destroy"),
+        });
+  }
+
+  explicit DeviceWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceWrap>(info) {
+    if (!constructedNatively(info)) {
+      throw Napi::TypeError::New(info.Env(), "NativeDevice is created by openDevice()");
+    }
+    device_ = std::make_unique<Device>(*externalPayload<std::shared_ptr<BackendDevice>>(info));
+  }
+
+
+ private:
+  Napi::Value id(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(device_->id()));
+  }
+  Napi::Value backend(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), backendName(device_->kind()));
+  }
+  Napi::Value name(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), device_->info().name);
+  }
+  Napi::Value maxBufferLength(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(device_->info().maxBufferLength));
+  }
+  Napi::Value hasUnifiedMemory(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), device_->info().hasUnifiedMemory);
+  }
+  Napi::Value recommendedMaxWorkingSetSize(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(),
+                             static_cast<double>(device_->info().recommendedMaxWorkingSetSize));
+  }
+  Napi::Value residencySupported(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), device_->info().residencySupported);
+  }
+  Napi::Value residencyUnsupportedReason(const Napi::CallbackInfo& info) {
+    const DeviceInfo& details = device_->info();
+    if (details.residencySupported) return info.Env().Null();
+    return Napi::String::New(info.Env(), details.residencyUnsupportedReason);
+  }
+  Napi::Value destroyed(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), device_->destroyed());
+  }
+
+  Napi::Value allocBuffer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, Value(), [&]() -> Napi::Value {
+      const double byteLength = numberArg(info, 0, "byteLength");
+      return wrapNativeBuffer(env, device_->allocBuffer(byteLength));
+    });
+  }
+
+  Napi::Value newResidencySet(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, Value(), [&]() -> Napi::Value {
+      std::string label = "mlx-residency-set";
+      if (!info[0].IsUndefined()) {
+        if (!info[0].IsString()) {
+          throwInvalid(env, "label must be a string, got " + describe(info[0]), info[0]);
+        }
+        label = info[0].As<Napi::String>().Utf8Value();
+      }
+      const double capacity = info[1].IsUndefined()
+                                  ? static_cast<double>(kDefaultResidencySetCapacity)
+                                  : numberArg(info, 1, "initialCapacity");
+      return wrapNativeResidencySet(env, device_->newResidencySet(label, capacity));
+    });
+  }
+
+  // fence(stream?: bigint): a promise for the completion of the work submitted to `stream`
+  // before the call. A destroyed device or a bad stream throws at once (no promise).
+  Napi::Value fence(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    guarded(env, Value(), [&] {
+      if (device_->destroyed()) {
+        throw NativeError(ErrorCode::Disposed, "cannot fence: device " +
+                                                   std::to_string(device_->id()) + " (" +
+                                                   device_->info().name + ") was destroyed");
+      }
+    });
+    const uint64_t stream = streamArg(info, 0);
+    return guarded(env, info[0], [&]() -> Napi::Value {
+      return startFence(env, [&](const std::shared_ptr<FenceSignal>& signal) {
+        return device_->enqueueFence(stream, signal);
+      });
+    });
+  }
+
+  // undefined = 0 (the backend's default stream), else a non-negative bigint handle.
+  static uint64_t streamArg(const Napi::CallbackInfo& info, size_t index) {
+    Napi::Value value = info[index];
+    if (value.IsUndefined()) return 0;
+    if (value.IsBigInt()) {
+      bool lossless = false;
+      const uint64_t handle = value.As<Napi::BigInt>().Uint64Value(&lossless);
+      if (lossless) return handle;
+    }
+    throwInvalid(info.Env(),
+                 "stream must be a non-negative bigint below 2^64 (a native stream handle) or "
+                 "undefined, got " +
+                     describe(value),
+                 value);
+  }
+
+  Napi::Value destroy(const Napi::CallbackInfo& info) {
+    device_->destroy();
+    return info.Env().Undefined();
+  }
+
+  std::unique_ptr<Device> device_;
+};
+
+}  // namespace
+
+Napi::Function defineNativeDeviceClass(Napi::Env env) { return DeviceWrap::defineClass(env); }
+
+Napi::Object wrapNativeDevice(Napi::Env env, std::shared_ptr<BackendDevice> backend) {
+  return constructNatively(env, addonData(env).deviceClass, &backend);
+}
+
+}  // namespace mlx

@@ -1,0 +1,89 @@
+import { BucketPool, limitsOf, type SizePolicy, sizePolicyByName } from "@mlx/bucket-pool";
+import { describeValue, MlxError } from "@mlx/errors";
+import { ResidencyBinding } from "@mlx/residency";
+import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
+import type { PoolOptions } from "./options.js";
+
+/** How the pool's error messages name it. */
+export const POOL_LABEL = "MlxBufferPool";
+
+/**
+ * Everything an `MlxBufferPool` owns, kept apart from the pool object so that a
+ * FinalizationRegistry can free it when a pool is dropped without `dispose()`: nothing here
+ * refers back to the pool.
+ */
+export class PoolResources {
+  readonly buckets: BucketPool<NativeAllocation, DeviceMemory>;
+  /** The device memory whose residency set this pool registers into (one per pool). */
+  readonly residency = new ResidencyBinding<DeviceMemory>({ context: POOL_LABEL });
+  disposed = false;
+  residencyCommits = 0;
+
+  constructor(options: PoolOptions) {
+    const policy: SizePolicy | undefined =
+      typeof options.policy === "string" ? sizePolicyByName(options.policy) : options.policy;
+    const poisonByte = poisonByteOf(options.poison ?? process.env.MLX_POOL_POISON === "1");
+    this.buckets = new BucketPool<NativeAllocation, DeviceMemory>({
+      label: POOL_LABEL,
+      allocate: (capacity, memory, inBatch) => this.allocateFresh(capacity, memory, inBatch),
+      destroy: (allocation) => allocation.memory.free(allocation),
+      onRecycle:
+        poisonByte === undefined
+          ? undefined
+          : (allocation) => {
+              if (allocation.contents !== null)
+                new Uint8Array(allocation.contents).fill(poisonByte);
+            },
+      onFenceSettled: () => this.commitResidency(),
+      policy,
+      ...limitsOf(options),
+    });
+  }
+
+  /** Commits what this pool staged (one commit at most) and frees what that removal allowed. */
+  commitResidency(): void {
+    if (this.residency.set?.flushResidency() === true) this.residencyCommits++;
+  }
+
+  /** Frees everything (one residency commit); pending slots when their fence settles. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    // The binding stays: slots behind a pending fence are freed when it settles, through it.
+    this.buckets.dispose();
+    this.commitResidency();
+  }
+
+  /**
+   * A fresh allocation. Outside a batch, what eviction just staged is committed and freed
+   * before asking for more memory, and the new buffer is committed at once; a batch commits
+   * once, at its end.
+   */
+  private allocateFresh(
+    capacity: number,
+    memory: DeviceMemory,
+    inBatch: boolean,
+  ): NativeAllocation {
+    if (!inBatch) this.commitResidency();
+    const before = memory.residency?.commitCount ?? 0;
+    const allocation = memory.allocate(capacity, !inBatch);
+    this.residencyCommits += (memory.residency?.commitCount ?? 0) - before;
+    return allocation;
+  }
+}
+
+/** Frees the resources of a pool dropped without `dispose()`: a safety net, not the plan. */
+export const droppedPools = new FinalizationRegistry<PoolResources>((resources) =>
+  resources.dispose(),
+);
+
+function poisonByteOf(poison: boolean | number): number | undefined {
+  if (poison === false) return undefined;
+  if (poison === true) return 0xa5;
+  if (Number.isInteger(poison) && poison >= 0 && poison <= 255) return poison;
+  throw new MlxError(
+    "INVALID_ARGUMENT",
+    `poison must be a boolean or a byte, got ${describeValue(poison)}`,
+    { value: poison },
+  );
+}
