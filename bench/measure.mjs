@@ -5,4 +5,7 @@ export {
   formatNs,
   measure,
   quantile,
+  spreadOf,
+  tailOf,
+  timeEach,
 } from "../packages/cli/dist/timing.js";

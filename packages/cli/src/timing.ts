@@ -66,6 +66,44 @@ export function measure(
   return { ...spreadOf(perOp), min: Math.min(...perOp), samples };
 }
 
+/** The tail of per-step timings: what the slowest steps cost next to the usual one. */
+export interface Tail {
+  median: number;
+  p90: number;
+  p99: number;
+  max: number;
+  samples: number;
+}
+
+export function tailOf(values: ArrayLike<number>): Tail {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, values[i] as number);
+  return {
+    median: quantile(values, 0.5),
+    p90: quantile(values, 0.9),
+    p99: quantile(values, 0.99),
+    max,
+    samples: values.length,
+  };
+}
+
+/**
+ * Runs `step()` `warmup` times untimed, then `count` times, timing each call alone: the
+ * per-step distribution (a decode token's p50 and p99, say) that {@link measure}'s batched
+ * samples average away. Meant for steps of microseconds and more, where the timer's own cost
+ * (tens of nanoseconds) is noise.
+ */
+export function timeEach(step: () => void, count: number, warmup = 0): Float64Array {
+  for (let i = 0; i < warmup; i++) step();
+  const times = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const start = process.hrtime.bigint();
+    step();
+    times[i] = Number(process.hrtime.bigint() - start);
+  }
+  return times;
+}
+
 /** Nanoseconds as a person reads them: ns, µs or ms. */
 export function formatNs(ns: number): string {
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
