@@ -4,10 +4,11 @@
 // Nothing here is hand-maintained: the other revision is built from `git archive` each run.
 // Run: pnpm turbo run build --filter=@mlx/pool... && node bench/compare-revision.mjs [--rev main] [--processes 5] [--handles keep|discard] [--json]
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildRevision } from "./build-revision.mjs";
 import { quantile } from "./measure.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -23,29 +24,9 @@ if (!existsSync(addon) || !existsSync(join(root, "packages/pool/dist/index.js"))
   throw new Error("build first: pnpm turbo run build --filter=@mlx/pool...");
 }
 
-/** Builds the TypeScript packages of `rev` into a temporary folder; returns its pool entry. */
-function buildRevision(work) {
-  const archive = execFileSync("git", ["archive", rev, "packages", "tsconfig.base.json"], {
-    cwd: root,
-    maxBuffer: 1 << 30,
-  });
-  execFileSync("tar", ["-x", "-C", work], { input: archive });
-  mkdirSync(join(work, "node_modules/@mlx"), { recursive: true });
-  symlinkSync(join(root, "node_modules/@types"), join(work, "node_modules/@types"));
-  const tsc = join(root, "node_modules/typescript/bin/tsc");
-  // Dependency order; a package the revision lacks is skipped.
-  for (const name of ["errors", "bucket-pool", "residency", "metal-native", "pool"]) {
-    const dir = join(work, "packages", name);
-    if (!existsSync(dir)) continue;
-    symlinkSync(dir, join(work, "node_modules/@mlx", name));
-    execFileSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.build.json")]);
-  }
-  return join(work, "packages/pool/dist/index.js");
-}
-
 const work = mkdtempSync(join(tmpdir(), "mlx-compare-"));
 try {
-  const other = buildRevision(work);
+  const other = buildRevision(rev, work);
   const current = join(root, "packages/pool/dist/index.js");
   const ratios = [];
   const runs = [];

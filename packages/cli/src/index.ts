@@ -58,6 +58,9 @@ export {
   quantile,
   type Spread,
   spreadOf,
+  type Tail,
+  tailOf,
+  timeEach,
 } from "./timing.js";
 export {
   type AllocOp,

@@ -17,16 +17,6 @@ export function spreadOf(values: ArrayLike<number>): Spread {
   return { median: quantile(values, 0.5), p10: quantile(values, 0.1), p90: quantile(values, 0.9) };
 }
 
-/** Median cost of one `process.hrtime.bigint()` pair, subtracted from per-call timings. */
-export function timerOverheadNs(samples = 2001): number {
-  const costs = new Float64Array(samples);
-  for (let i = 0; i < samples; i++) {
-    const t0 = process.hrtime.bigint();
-    costs[i] = Number(process.hrtime.bigint() - t0);
-  }
-  return quantile(costs, 0.5);
-}
-
 /** What {@link measure} reports: nanoseconds per operation over the timed samples. */
 export interface Measurement extends Spread {
   min: number;
