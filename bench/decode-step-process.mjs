@@ -8,7 +8,7 @@ import { constants, PerformanceObserver } from "node:perf_hooks";
 import { DType, MlxBufferPool, MlxDevice } from "../packages/pool/dist/index.js";
 import { loadOrtGpuDataManager, loadTfjsBufferManager } from "../packages/webgpu/bench/peers.mjs";
 import { FakeGpuDevice } from "./fake-gpu-device.mjs";
-import { measure, quantile, tailOf, timeEach } from "./measure.mjs";
+import { measure, measureAsync, quantile, tailOf, timeEach } from "./measure.mjs";
 import { decodeSizes, tokenSizes } from "./trace-sizes.mjs";
 
 const arg = (name, fallback) => {
@@ -55,6 +55,8 @@ function steppers(sizes, BufferManager, createGpuDataManager) {
   const held = new Array(sizes.length);
   const shapes = sizes.map((n) => [n]);
   const u8 = DType.U8;
+  const requests = sizes.map((n, i) => [n, u8, shapes[i]]);
+  let batchHeld = held;
   const device = MlxDevice.open({ backend });
   const pool = new MlxBufferPool();
   const floor = floorAllocator();
@@ -66,6 +68,8 @@ function steppers(sizes, BufferManager, createGpuDataManager) {
   return {
     device,
     pool,
+    /** Reads what the batch step kept, so that V8 cannot drop it. */
+    batchKept: () => batchHeld.length,
     peers: { tfjs: tfjsDevice, ort: ortDevice },
     steps: {
       floor() {
@@ -74,6 +78,10 @@ function steppers(sizes, BufferManager, createGpuDataManager) {
       },
       "@mlx/pool"() {
         for (let i = 0; i < n; i++) held[i] = pool.alloc(device, sizes[i], u8, shapes[i]);
+        pool.reset();
+      },
+      "@mlx/pool allocBatch"() {
+        batchHeld = pool.allocBatch(device, requests);
         pool.reset();
       },
       "tfjs BufferManager"() {
@@ -117,7 +125,7 @@ for (let round = 0; round < rounds; round++) {
     perRound[name].push(m.median);
   }
 }
-const missesInTimedLoop = side.pool.stats().misses - missesBefore;
+let missesInTimedLoop = side.pool.stats().misses - missesBefore;
 const peerMisses = {
   tfjs: side.peers.tfjs.created - createdBefore.tfjs,
   ort: side.peers.ort.created - createdBefore.ort,
@@ -128,7 +136,42 @@ const ratios = {
   poolOverFloor: quantile(ratioPerRound("@mlx/pool", "floor"), 0.5),
   tfjsOverPool: quantile(ratioPerRound("tfjs BufferManager", "@mlx/pool"), 0.5),
   ortOverPool: quantile(ratioPerRound("ORT GpuDataManager", "@mlx/pool"), 0.5),
+  allocBatchOverAlloc: quantile(ratioPerRound("@mlx/pool allocBatch", "@mlx/pool"), 0.5),
 };
+
+// Part 1b: reset({ after }) against a plain reset, each step awaited alike so that fenced slots
+// settle (and return to the free lists) before the next step, in alternating samples.
+const settled = Promise.resolve();
+const fence = { after: settled };
+const n = sizes.length;
+const shapesOf = sizes.map((x) => [x]);
+const held = new Array(n);
+async function resetSteps(fenced) {
+  for (let s = 0; s < stepsPerSample; s++) {
+    for (let i = 0; i < n; i++)
+      held[i] = side.pool.alloc(side.device, sizes[i], DType.U8, shapesOf[i]);
+    if (fenced) side.pool.reset(fence);
+    else side.pool.reset();
+    await settled;
+    await settled;
+  }
+  return stepsPerSample * n;
+}
+const resetNs = { plain: [], fenced: [] };
+for (let round = 0; round < rounds; round++) {
+  for (const name of round % 2 === 0 ? ["plain", "fenced"] : ["fenced", "plain"]) {
+    const m = await measureAsync(() => resetSteps(name === "fenced"), { warmup: 2, samples: 7 });
+    resetNs[name].push(m.median);
+  }
+}
+ratios.fencedOverPlainReset = quantile(
+  resetNs.fenced.map((x, i) => x / resetNs.plain[i]),
+  0.5,
+);
+nsPerAlloc["@mlx/pool, reset({ after }) awaited"] = quantile(resetNs.fenced, 0.5);
+nsPerAlloc["@mlx/pool, reset() awaited"] = quantile(resetNs.plain, 0.5);
+missesInTimedLoop = side.pool.stats().misses - missesBefore;
+if (side.batchKept() !== sizes.length) throw new Error("allocBatch returned a short batch");
 side.pool.dispose();
 side.device.dispose();
 

@@ -23,6 +23,8 @@ const summary = {
   poolOverFloor: over((r) => r.ratios.poolOverFloor),
   tfjsOverPool: over((r) => r.ratios.tfjsOverPool),
   ortOverPool: over((r) => r.ratios.ortOverPool),
+  allocBatchOverAlloc: over((r) => r.ratios.allocBatchOverAlloc),
+  fencedOverPlainReset: over((r) => r.ratios.fencedOverPlainReset),
   token: {
     allocsPerToken: runs[0].token.allocsPerToken,
     tokensPerProcess: runs[0].token.tokens,
@@ -39,6 +41,8 @@ summary.goals = {
   "tfjs / pool >= 5": summary.tfjsOverPool.median >= 5,
   "ort / pool >= 5": summary.ortOverPool.median >= 5,
   "token p99 <= 2x median": summary.token.p99OverMedian.median <= 2,
+  "allocBatch <= a loop of alloc": summary.allocBatchOverAlloc.median <= 1,
+  "fenced reset <= 1.05x plain": summary.fencedOverPlainReset.median <= 1.05,
 };
 
 const range = (s, digits = 2) =>
@@ -54,6 +58,10 @@ else {
   console.log(`pool / floor:        ${range(summary.poolOverFloor)}x`);
   console.log(`tfjs / pool:         ${range(summary.tfjsOverPool)}x`);
   console.log(`ort / pool:          ${range(summary.ortOverPool)}x`);
+  console.log(`allocBatch / alloc:  ${range(summary.allocBatchOverAlloc)}x`);
+  console.log(
+    `fenced / plain reset (steps awaited alike): ${range(summary.fencedOverPlainReset)}x`,
+  );
   const t = summary.token;
   console.log(
     `token of ${t.allocsPerToken} allocations (${t.tokensPerProcess} per process): median ${range(

@@ -4,6 +4,7 @@ export {
   describeMeasurement as describeResult,
   formatNs,
   measure,
+  measureAsync,
   quantile,
   spreadOf,
   tailOf,

@@ -55,6 +55,7 @@ export {
   formatNs,
   type Measurement,
   measure,
+  measureAsync,
   quantile,
   type Spread,
   spreadOf,

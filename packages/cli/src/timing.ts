@@ -56,6 +56,21 @@ export function measure(
   return { ...spreadOf(perOp), min: Math.min(...perOp), samples };
 }
 
+/** {@link measure} for a sample that awaits (fenced work, say); same warm-up, samples and units. */
+export async function measureAsync(
+  sample: () => Promise<number>,
+  { warmup = 5, samples = 25 }: { warmup?: number; samples?: number } = {},
+): Promise<Measurement> {
+  for (let i = 0; i < warmup; i++) await sample();
+  const perOp = new Float64Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const start = process.hrtime.bigint();
+    const ops = await sample();
+    perOp[i] = Number(process.hrtime.bigint() - start) / ops;
+  }
+  return { ...spreadOf(perOp), min: Math.min(...perOp), samples };
+}
+
 /** The tail of per-step timings: what the slowest steps cost next to the usual one. */
 export interface Tail {
   median: number;
