@@ -225,11 +225,17 @@ export class BucketPool<H, Source = number> {
     } else {
       // Fenced even when empty, so the pool observes the fence (a rejection is never unhandled).
       const fenced = inUse.slice(0, count);
-      for (const slot of fenced) {
+      let bytes = 0;
+      for (let i = 0; i < count; i++) {
+        const slot = fenced[i] as Slot<H>;
         slot.generation++;
         slot.inUseIndex = -1;
+        slot.state = SlotState.Pending;
+        bytes += slot.capacity;
       }
-      this.fence(fenced, after);
+      this.pendingCount += count;
+      this.pendingBytes += bytes;
+      this.awaitFence(fenced, after);
     }
     this.inUseCount = 0;
     this.inUseBytes = 0;
@@ -466,6 +472,11 @@ export class BucketPool<H, Source = number> {
       this.pendingCount++;
       this.pendingBytes += slot.capacity;
     }
+    this.awaitFence(slots, after);
+  }
+
+  /** Moves `slots`, already pending, on when `after` settles. */
+  private awaitFence(slots: Slot<H>[], after: Fence): void {
     Promise.resolve(after).then(
       () => this.settle(slots, true),
       () => this.settle(slots, false),
