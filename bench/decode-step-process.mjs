@@ -193,6 +193,7 @@ const tokenTimes = timeEach(tokenStep, tokens);
 await new Promise((resolve) => setTimeout(resolve, 100));
 observer.disconnect();
 const tokenTail = tailOf(tokenTimes);
+const tokenTotalNs = tokenTimes.reduce((a, b) => a + b, 0);
 tail.pool.dispose();
 tail.device.dispose();
 
@@ -211,6 +212,7 @@ console.log(
       ns: tokenTail,
       p99OverMedian: tokenTail.p99 / tokenTail.median,
       gc,
+      gcShareOfTime: gc.ns / tokenTotalNs,
     },
   }),
 );

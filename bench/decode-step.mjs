@@ -33,6 +33,7 @@ const summary = {
     p99OverMedian: over((r) => r.token.p99OverMedian),
     scavengesPerProcess: over((r) => r.token.gc.minor),
     fullGcsPerProcess: over((r) => r.token.gc.major),
+    gcShareOfTime: over((r) => r.token.gcShareOfTime),
   },
   missesInTimedLoops: runs.reduce((n, r) => n + r.missesInTimedLoop, 0),
 };
@@ -67,7 +68,7 @@ else {
     `token of ${t.allocsPerToken} allocations (${t.tokensPerProcess} per process): median ${range(
       { median: t.medianNs.median / 1e3, min: t.medianNs.min / 1e3, max: t.medianNs.max / 1e3 },
       1,
-    )} µs, p99/median ${range(t.p99OverMedian)}, scavenges ${range(t.scavengesPerProcess, 0)}, full GCs ${range(t.fullGcsPerProcess, 0)}`,
+    )} µs, p99/median ${range(t.p99OverMedian)}, scavenges ${range(t.scavengesPerProcess, 0)}, full GCs ${range(t.fullGcsPerProcess, 0)}, GC ${range({ median: t.gcShareOfTime.median * 100, min: t.gcShareOfTime.min * 100, max: t.gcShareOfTime.max * 100 }, 1)}% of token time`,
   );
   for (const [goal, met] of Object.entries(summary.goals))
     console.log(`  ${met ? "met    " : "NOT met"} ${goal}`);
