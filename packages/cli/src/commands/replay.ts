@@ -59,6 +59,7 @@ export interface ReplayResult {
   peakLiveBytes: number;
   peakHeldBytes: number;
   footprintRatio: number;
+  /** Median over the timed steps of the step's wall time per allocation (see `timeAllocs`). */
   nsPerAlloc: number;
   series?: ReplaySeries;
 }
