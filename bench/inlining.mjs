@@ -60,9 +60,11 @@ else {
   console.log(
     `hit path bytecode: ${summary.hotBytecodeBytes.join(", ")} bytes (V8's cumulative inlining budget ${BUDGET})`,
   );
-  runs.forEach((r, i) =>
-    console.log(
-      `process ${i + 1}: ${r.missing.length === 0 ? "the whole hit path inlined into the step" : `not inlined: ${r.missing.join(", ")}`}`,
-    ),
-  );
+  for (const [i, r] of runs.entries()) {
+    const verdict =
+      r.missing.length === 0
+        ? "the whole hit path inlined into the step"
+        : `not inlined: ${r.missing.join(", ")}`;
+    console.log(`process ${i + 1}: ${verdict}`);
+  }
 }
