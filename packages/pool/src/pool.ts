@@ -2,6 +2,7 @@ import { type CounterMark, disposedError, type SizePolicy } from "@mlx/bucket-po
 import { describeValue, MlxError } from "@mlx/errors";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
+import type { DeviceMemory } from "./device-memory.js";
 import type { DType } from "./dtype.js";
 import type { FenceOptions, PoolOptions } from "./options.js";
 import { droppedPools, POOL_LABEL, PoolResources } from "./pool-resources.js";
@@ -85,22 +86,13 @@ export class MlxBufferPool implements BufferOwner {
     const mark: CounterMark = resources.buckets.markCounters();
     const buffers = new Array<MlxBuffer>(list.length);
     const memory = device.memory;
-    let acquired = 0;
     try {
-      for (; acquired < list.length; acquired++) {
-        const request = list[acquired] as AllocRequest;
-        const slot = resources.buckets.acquirePrechecked(request[0], memory, true);
-        buffers[acquired] = new MlxBuffer(
-          this,
-          slot,
-          request[0],
-          request[1],
-          request[2],
-          counts[acquired] as number,
-        );
-      }
+      this.acquireAll(list, counts, memory, buffers);
       resources.commitResidency();
     } catch (error) {
+      // acquireAll fills `buffers` in order: the acquired ones are the leading defined entries.
+      let acquired = 0;
+      while (acquired < buffers.length && buffers[acquired] !== undefined) acquired++;
       for (let i = acquired - 1; i >= 0; i--)
         resources.buckets.undoAcquire((buffers[i] as MlxBuffer).slot);
       resources.buckets.restoreCounters(mark);
@@ -108,6 +100,31 @@ export class MlxBufferPool implements BufferOwner {
       throw error;
     }
     return buffers;
+  }
+
+  /**
+   * Acquires every checked request into `buffers`, in order. Kept apart from
+   * `allocBatch` so that the hit path inlines into this small loop as it does into a caller's.
+   */
+  private acquireAll(
+    list: readonly AllocRequest[],
+    counts: readonly number[],
+    memory: DeviceMemory,
+    buffers: MlxBuffer[],
+  ): void {
+    const buckets = this.resources.buckets;
+    for (let i = 0; i < list.length; i++) {
+      const request = list[i] as AllocRequest;
+      const slot = buckets.acquirePrechecked(request[0], memory, true);
+      buffers[i] = new MlxBuffer(
+        this,
+        slot,
+        request[0],
+        request[1],
+        request[2],
+        counts[i] as number,
+      );
+    }
   }
 
   /**
