@@ -10,7 +10,7 @@ chmod +x /tmp/node
 export PATH=/tmp:$PATH
 export MLX_NATIVE_ADDON=$PWD/$G/mlx_native.node
 export MLX_CUDA_TEST_ADDON=$PWD/$G/mlx_cuda_test.node
-{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; /tmp/node --version; } > "$OUT/machine.txt" 2>&1
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; /tmp/node --version; grep -m1 "model name" /proc/cpuinfo; nproc; cat /proc/loadavg; } > "$OUT/machine.txt" 2>&1
 cat "$OUT/machine.txt"
 status=0
 # The pool's whole suite and the native layer's, with the cuda backend selected.
