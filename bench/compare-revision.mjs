@@ -2,12 +2,13 @@
 // git revision (default: main), side by side: each of several processes loads both builds and
 // alternates their samples, so drift hits both alike. Both use this checkout's native addon.
 // Nothing here is hand-maintained: the other revision is built from `git archive` each run.
-// Run: pnpm turbo run build --filter=@mlx/pool... && node bench/compare-revision.mjs [--rev main] [--processes 5] [--json]
+// Run: pnpm turbo run build --filter=@mlx/pool... && node bench/compare-revision.mjs [--rev main] [--processes 5] [--handles keep|discard] [--json]
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildRevision } from "./build-revision.mjs";
 import { quantile } from "./measure.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -17,41 +18,22 @@ const arg = (name, fallback) => {
 };
 const rev = arg("--rev", "main");
 const processes = Number(arg("--processes", "5"));
+const handles = arg("--handles", "keep");
 const addon = join(root, "packages/metal-native/build/Release/mlx_native.node");
 if (!existsSync(addon) || !existsSync(join(root, "packages/pool/dist/index.js"))) {
   throw new Error("build first: pnpm turbo run build --filter=@mlx/pool...");
 }
 
-/** Builds the TypeScript packages of `rev` into a temporary folder; returns its pool entry. */
-function buildRevision(work) {
-  const archive = execFileSync("git", ["archive", rev, "packages", "tsconfig.base.json"], {
-    cwd: root,
-    maxBuffer: 1 << 30,
-  });
-  execFileSync("tar", ["-x", "-C", work], { input: archive });
-  mkdirSync(join(work, "node_modules/@mlx"), { recursive: true });
-  symlinkSync(join(root, "node_modules/@types"), join(work, "node_modules/@types"));
-  const tsc = join(root, "node_modules/typescript/bin/tsc");
-  // Dependency order; a package the revision lacks is skipped.
-  for (const name of ["errors", "bucket-pool", "residency", "metal-native", "pool"]) {
-    const dir = join(work, "packages", name);
-    if (!existsSync(dir)) continue;
-    symlinkSync(dir, join(work, "node_modules/@mlx", name));
-    execFileSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.build.json")]);
-  }
-  return join(work, "packages/pool/dist/index.js");
-}
-
 const work = mkdtempSync(join(tmpdir(), "mlx-compare-"));
 try {
-  const other = buildRevision(work);
+  const other = buildRevision(rev, work);
   const current = join(root, "packages/pool/dist/index.js");
   const ratios = [];
   const runs = [];
   for (let p = 0; p < processes; p++) {
     const out = execFileSync(
       process.execPath,
-      [join(root, "bench/hot-path-sample.mjs"), other, current, String(p % 2)],
+      [join(root, "bench/hot-path-sample.mjs"), other, current, String(p % 2), handles],
       { env: { ...process.env, MLX_NATIVE_ADDON: addon }, encoding: "utf8" },
     );
     const run = JSON.parse(out.trim().split("\n").at(-1));
@@ -60,6 +42,7 @@ try {
   }
   const summary = {
     rev,
+    handles,
     backend: runs[0].backend,
     allocsPerStep: runs[0].allocsPerStep,
     processes,

@@ -1,10 +1,11 @@
 // One process of bench/compare-revision.mjs: two builds of @mlx/pool (argv 2 and 3), their
-// pooled decode step timed in alternating samples; prints one JSON line.
+// pooled decode step timed in alternating samples; prints one JSON line. argv 5 "discard" drops
+// each handle at once (as the GPU bench did before it kept them), so V8 may elide the handle.
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { measure, quantile } from "./measure.mjs";
 
-const [otherPath, currentPath, order] = process.argv.slice(2);
+const [otherPath, currentPath, order, handles = "keep"] = process.argv.slice(2);
 const trace = JSON.parse(
   readFileSync(
     new URL("../packages/cli/fixtures/decode-mistral-small.json", import.meta.url),
@@ -20,11 +21,18 @@ function setUp(lib) {
   const pool = new lib.MlxBufferPool();
   const held = new Array(sizes.length);
   const u8 = lib.DType.U8;
-  const step = () => {
-    // Handles kept, as a caller keeps them until the step ends.
-    for (let i = 0; i < sizes.length; i++) held[i] = pool.alloc(device, sizes[i], u8, shapes[i]);
-    pool.reset();
-  };
+  const step =
+    handles === "discard"
+      ? () => {
+          for (let i = 0; i < sizes.length; i++) pool.alloc(device, sizes[i], u8, shapes[i]);
+          pool.reset();
+        }
+      : () => {
+          // Handles kept, as a caller keeps them until the step ends.
+          for (let i = 0; i < sizes.length; i++)
+            held[i] = pool.alloc(device, sizes[i], u8, shapes[i]);
+          pool.reset();
+        };
   step();
   return {
     device,
@@ -50,6 +58,7 @@ const currentNs = quantile(results.current, 0.5);
 console.log(
   JSON.stringify({
     backend: current.device.backend,
+    handles,
     allocsPerStep: sizes.length,
     otherNs,
     currentNs,

@@ -4,5 +4,9 @@ export {
   describeMeasurement as describeResult,
   formatNs,
   measure,
+  measureAsync,
   quantile,
+  spreadOf,
+  tailOf,
+  timeEach,
 } from "../packages/cli/dist/timing.js";

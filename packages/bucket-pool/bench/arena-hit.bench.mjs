@@ -6,13 +6,14 @@
 // pow2 free lists under it. Several processes; median and spread of each, and of the ratios.
 // `--min-bytes 16385` keeps only the large requests (the segregated fit's path); the decode trace
 // frees none of those within a step, `--trace ../cli/fixtures/synthetic/wide-ffn.json` does.
-// Run: pnpm --filter @mlx/bucket-pool build && node bench/arena-hit.bench.mjs [--processes 5]
+// Run: pnpm turbo run build --filter=@mlx/cli... && node bench/arena-hit.bench.mjs [--processes 5]
 //        [--trace FILE] [--step 10] [--min-bytes N] [--freed-block-reuse exact-first] [--json]
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { spreadOf } from "../../../bench/measure.mjs";
 import { BucketPool, bucketSize, FreeLists, pow2, SlabArena, Slot } from "../dist/index.js";
 
 const here = fileURLToPath(import.meta.url);
@@ -134,18 +135,8 @@ function allocators(trace, stepIndex, freedBlockReuse) {
   };
 }
 
-function quantile(sorted, q) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
 function summary(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    median: quantile(sorted, 0.5),
-    p10: quantile(sorted, 0.1),
-    p90: quantile(sorted, 0.9),
-    min: sorted[0],
-    max: sorted[sorted.length - 1],
-  };
+  return { ...spreadOf(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
 /** One process: interleaved samples of every allocator; ns per allocate + free pair. */

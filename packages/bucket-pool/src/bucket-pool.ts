@@ -43,6 +43,8 @@ export class BucketPool<H, Source = number> {
   private readonly fenceSettledHook: (() => void) | undefined;
 
   private readonly free: FreeLists<H, Source>;
+  /** The built-in pow2 policy: its free lists are indexed by log2, computable from a length. */
+  private readonly pow2Indexed: boolean;
   /** Live slots in `[0, inUseCount)`; the array never shrinks, so the hot path never reallocates it. */
   private readonly inUse: Slot<H>[] = [];
   private readonly quarantined = new Set<Slot<H>>();
@@ -91,6 +93,7 @@ export class BucketPool<H, Source = number> {
       this.maxHeldBytes !== Number.POSITIVE_INFINITY ||
       this.maxHeldRatio !== Number.POSITIVE_INFINITY;
     this.free = new FreeLists<H, Source>(this.reuseLargerRatio > 1, cacheLimited, this.policy);
+    this.pow2Indexed = this.policy === pow2;
   }
 
   /** Whether `slot` is leased under `generation` right now. */
@@ -119,12 +122,30 @@ export class BucketPool<H, Source = number> {
    * and that the pool is not disposed; saves the hot path a second check.
    */
   acquirePrechecked(byteLength: number, source: Source = 0 as Source, inBatch = false): Slot<H> {
+    // The default policy's hit: the class index straight from the checked length (one clz32),
+    // no capacity computed and no second length check. Everything else is out of line, so that
+    // the hit and its callers stay within V8's inlining budget.
+    const slot =
+      this.pow2Indexed && byteLength <= POW2_INDEXED_MAX
+        ? this.free.takeIndexed(source, byteLength <= 1 ? 0 : 32 - Math.clz32(byteLength - 1))
+        : null;
+    if (slot === null) return this.acquireByPolicy(byteLength, source, inBatch);
+    this.hits++;
+    return this.lease(slot, byteLength);
+  }
+
+  /** {@link acquirePrechecked} through the policy's `bucketSize`: any policy, hit or miss. */
+  private acquireByPolicy(byteLength: number, source: Source, inBatch: boolean): Slot<H> {
     const capacity = this.policy.bucketSize(byteLength);
     if (!(capacity >= byteLength)) throw badCapacity(this.policy, byteLength, capacity);
     let slot = this.free.takeExact(source, capacity);
-    // The hit stays small enough to inline into callers; everything else is in acquireMiss.
     if (slot === null) slot = this.acquireMiss(byteLength, capacity, source, inBatch);
     else this.hits++;
+    return this.lease(slot, byteLength);
+  }
+
+  /** Marks `slot` leased for `byteLength` bytes and files it in use. */
+  private lease(slot: Slot<H>, byteLength: number): Slot<H> {
     slot.state = SlotState.InUse;
     slot.requested = byteLength;
     slot.leaseCount++;
@@ -204,11 +225,17 @@ export class BucketPool<H, Source = number> {
     } else {
       // Fenced even when empty, so the pool observes the fence (a rejection is never unhandled).
       const fenced = inUse.slice(0, count);
-      for (const slot of fenced) {
+      let bytes = 0;
+      for (let i = 0; i < count; i++) {
+        const slot = fenced[i] as Slot<H>;
         slot.generation++;
         slot.inUseIndex = -1;
+        slot.state = SlotState.Pending;
+        bytes += slot.capacity;
       }
-      this.fence(fenced, after);
+      this.pendingCount += count;
+      this.pendingBytes += bytes;
+      this.awaitFence(fenced, after);
     }
     this.inUseCount = 0;
     this.inUseBytes = 0;
@@ -445,6 +472,11 @@ export class BucketPool<H, Source = number> {
       this.pendingCount++;
       this.pendingBytes += slot.capacity;
     }
+    this.awaitFence(slots, after);
+  }
+
+  /** Moves `slots`, already pending, on when `after` settles. */
+  private awaitFence(slots: Slot<H>[], after: Fence): void {
     Promise.resolve(after).then(
       () => this.settle(slots, true),
       () => this.settle(slots, false),
@@ -489,6 +521,9 @@ export class BucketPool<H, Source = number> {
     this.lastFenceError = error;
   }
 }
+
+/** Largest length whose pow2 class index `32 - clz32(n - 1)` is exact in 32-bit arithmetic. */
+const POW2_INDEXED_MAX = 0x4000_0000;
 
 function checkFence(after: unknown): void {
   if (typeof (after as Fence | null)?.then !== "function") {

@@ -94,7 +94,23 @@ export class FreeLists<H, Source = number> {
         ? h.buckets.get(capacity)
         : h.byIndex[this.indexer.classIndex(capacity)];
     if (bucket === undefined || bucket.head === null || bucket.capacity !== capacity) return null;
-    // Kept small and free of calls that do not inline: this is the pool hit.
+    return this.takeHead(bucket);
+  }
+
+  /**
+   * The most recently freed slot of the class the policy's `classIndex` numbers `index`, or null
+   * (none free, or the index was dropped). For a caller that computed the index without the
+   * capacity; this is the pool hit, kept small and free of calls that do not inline.
+   */
+  takeIndexed(source: Source, index: number): Slot<H> | null {
+    const h = source === this.lastSource ? this.lastLists : this.listsOf(source, false);
+    if (h === undefined || this.indexer === undefined) return null;
+    const bucket = h.byIndex[index];
+    if (bucket === undefined || bucket.head === null) return null;
+    return this.takeHead(bucket);
+  }
+
+  private takeHead(bucket: FreeBucket<H>): Slot<H> {
     const slot = bucket.pop();
     if (this.keepLru) this.lru.unlink(slot);
     this.count--;

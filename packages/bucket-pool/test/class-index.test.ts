@@ -73,3 +73,36 @@ describe("classIndex", () => {
     expect(b.acquire(128).handle).toBe(y.handle);
   });
 });
+
+describe("the pow2 hit by class index", () => {
+  // The default policy's hit computes the class from the length (one clz32), not the capacity:
+  // it must find exactly the slot the capacity lookup would, on both sides of 2^30.
+  const lengths = [1, 2, 3, 4, 5, 1023, 1024, 1025, 0x4000_0000 - 1, 0x4000_0000, 0x4000_0001];
+
+  it("reuses the slot of each length's class, counting hits", () => {
+    const { pool } = fakePool();
+    const first = lengths.map((n) => pool.acquire(n));
+    expect(first.map((s) => s.capacity)).toEqual(lengths.map((n) => bucketSize(n)));
+    pool.reset();
+    // Reverse order: each class's LIFO list holds one slot per length that mapped to it.
+    const again = [...lengths].reverse().map((n) => pool.acquire(n));
+    for (const slot of again) expect(first).toContain(slot);
+    for (let i = 0; i < lengths.length; i++) {
+      const n = [...lengths].reverse()[i] as number;
+      expect((again[i] as (typeof again)[number]).capacity).toBe(bucketSize(n));
+    }
+    expect(pool.stats()).toMatchObject({ hits: lengths.length, misses: lengths.length });
+  });
+
+  it("agrees with the same classes through bucketSize (a policy that is not the built-in one)", () => {
+    const a = fakePool();
+    const b = fakePool({ policy: { name: "pow2-copy", bucketSize, classIndex: pow2.classIndex } });
+    for (const { pool } of [a, b]) {
+      for (const n of lengths) pool.acquire(n);
+      pool.reset();
+      for (const n of [...lengths, ...lengths]) pool.acquire(n);
+    }
+    expect(b.pool.stats()).toEqual(a.pool.stats());
+    expect(b.allocated.map((h) => h.capacity)).toEqual(a.allocated.map((h) => h.capacity));
+  });
+});

@@ -55,9 +55,13 @@ export {
   formatNs,
   type Measurement,
   measure,
+  measureAsync,
   quantile,
   type Spread,
   spreadOf,
+  type Tail,
+  tailOf,
+  timeEach,
 } from "./timing.js";
 export {
   type AllocOp,

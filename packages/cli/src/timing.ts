@@ -17,16 +17,6 @@ export function spreadOf(values: ArrayLike<number>): Spread {
   return { median: quantile(values, 0.5), p10: quantile(values, 0.1), p90: quantile(values, 0.9) };
 }
 
-/** Median cost of one `process.hrtime.bigint()` pair, subtracted from per-call timings. */
-export function timerOverheadNs(samples = 2001): number {
-  const costs = new Float64Array(samples);
-  for (let i = 0; i < samples; i++) {
-    const t0 = process.hrtime.bigint();
-    costs[i] = Number(process.hrtime.bigint() - t0);
-  }
-  return quantile(costs, 0.5);
-}
-
 /** What {@link measure} reports: nanoseconds per operation over the timed samples. */
 export interface Measurement extends Spread {
   min: number;
@@ -64,6 +54,59 @@ export function measure(
     onProgress?.(warmup + i + 1);
   }
   return { ...spreadOf(perOp), min: Math.min(...perOp), samples };
+}
+
+/** {@link measure} for a sample that awaits (fenced work, say); same warm-up, samples and units. */
+export async function measureAsync(
+  sample: () => Promise<number>,
+  { warmup = 5, samples = 25 }: { warmup?: number; samples?: number } = {},
+): Promise<Measurement> {
+  for (let i = 0; i < warmup; i++) await sample();
+  const perOp = new Float64Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const start = process.hrtime.bigint();
+    const ops = await sample();
+    perOp[i] = Number(process.hrtime.bigint() - start) / ops;
+  }
+  return { ...spreadOf(perOp), min: Math.min(...perOp), samples };
+}
+
+/** The tail of per-step timings: what the slowest steps cost next to the usual one. */
+export interface Tail {
+  median: number;
+  p90: number;
+  p99: number;
+  max: number;
+  samples: number;
+}
+
+export function tailOf(values: ArrayLike<number>): Tail {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, values[i] as number);
+  return {
+    median: quantile(values, 0.5),
+    p90: quantile(values, 0.9),
+    p99: quantile(values, 0.99),
+    max,
+    samples: values.length,
+  };
+}
+
+/**
+ * Runs `step()` `warmup` times untimed, then `count` times, timing each call alone: the
+ * per-step distribution (a decode token's p50 and p99, say) that {@link measure}'s batched
+ * samples average away. Meant for steps of microseconds and more, where the timer's own cost
+ * (tens of nanoseconds) is noise.
+ */
+export function timeEach(step: () => void, count: number, warmup = 0): Float64Array {
+  for (let i = 0; i < warmup; i++) step();
+  const times = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const start = process.hrtime.bigint();
+    step();
+    times[i] = Number(process.hrtime.bigint() - start);
+  }
+  return times;
 }
 
 /** Nanoseconds as a person reads them: ns, µs or ms. */

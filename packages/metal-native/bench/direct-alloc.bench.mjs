@@ -1,10 +1,12 @@
 // Direct native allocation cost on the host backend: allocBuffer(n) + destroy(), no pool.
 // This is the cost a pool hit avoids. Per size: one warm-up batch, then SAMPLES timed
 // batches; each sample is the mean ns per alloc+destroy over its batch. Reports the median
-// and the 10th/90th percentiles of the samples.
+// and the 10th/90th percentiles of the samples (the shared harness, bench/measure.mjs; build
+// @mlx/cli first).
 //
 //   node bench/direct-alloc.bench.mjs [--json] [--backend host|metal|cuda]
 import os from "node:os";
+import { measure } from "../../../bench/measure.mjs";
 import { openDevice } from "../dist/index.js";
 
 const SAMPLES = 15;
@@ -19,34 +21,25 @@ const json = args.includes("--json");
 const backendIndex = args.indexOf("--backend");
 const backend = backendIndex >= 0 ? args[backendIndex + 1] : "host";
 
-function percentile(sorted, p) {
-  const index = Math.min(
-    sorted.length - 1,
-    Math.max(0, Math.round((p / 100) * (sorted.length - 1))),
-  );
-  return sorted[index];
-}
-
-function timeBatch(device, bytes, batch) {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < batch; i++) device.allocBuffer(bytes).destroy();
-  return Number(process.hrtime.bigint() - start) / batch;
+function batchSample(device, bytes, batch) {
+  return () => {
+    for (let i = 0; i < batch; i++) device.allocBuffer(bytes).destroy();
+    return batch;
+  };
 }
 
 const device = openDevice(backend);
 const results = CASES.map(({ label, bytes, batch }) => {
-  timeBatch(device, bytes, batch); // warm-up: code paths, allocator caches, page tables
-  const samples = Array.from({ length: SAMPLES }, () => timeBatch(device, bytes, batch)).sort(
-    (a, b) => a - b,
-  );
+  // One warm-up batch: code paths, allocator caches, page tables.
+  const m = measure(batchSample(device, bytes, batch), { warmup: 1, samples: SAMPLES });
   return {
     size: label,
     bytes,
     batch,
     samples: SAMPLES,
-    medianNs: Math.round(percentile(samples, 50)),
-    p10Ns: Math.round(percentile(samples, 10)),
-    p90Ns: Math.round(percentile(samples, 90)),
+    medianNs: Math.round(m.median),
+    p10Ns: Math.round(m.p10),
+    p90Ns: Math.round(m.p90),
   };
 });
 

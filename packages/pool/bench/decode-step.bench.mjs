@@ -16,9 +16,11 @@ const shapes = sizes.map((n) => [n]);
 for (let i = 0; i < sizes.length; i++) pool.alloc(device, sizes[i], DType.U8, shapes[i]);
 pool.reset();
 
-/** One decode step through the pool, as an application's step function would run it. */
+const held = new Array(sizes.length);
+/** One decode step through the pool, handles kept until the step ends, as a caller keeps them. */
 function pooledStep() {
-  for (let i = 0; i < sizes.length; i++) pool.alloc(device, sizes[i], DType.U8, shapes[i]);
+  for (let i = 0; i < sizes.length; i++)
+    held[i] = pool.alloc(device, sizes[i], DType.U8, shapes[i]);
   pool.reset();
 }
 

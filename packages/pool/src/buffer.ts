@@ -105,7 +105,7 @@ export class MlxBuffer {
 
   private contents(where: string): ArrayBuffer {
     this.checkLive(where);
-    const contents = this.slot.handle.contents;
+    const contents = this.slot.handle.contents();
     if (contents === null) {
       throw new MlxError(
         "UNSUPPORTED_BACKEND",

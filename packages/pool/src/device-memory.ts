@@ -3,24 +3,37 @@ import { type ResidencyEvent, ResidencySet, residencyDisabledByEnv } from "@mlx/
 import { fromNativeError } from "./native-error.js";
 
 /**
- * One native buffer as the JavaScript side keeps it: its contents view and address are read
- * once, at allocation, so that a pool hit never crosses into native code.
+ * One native buffer as the JavaScript side keeps it: its address is read once, at allocation,
+ * so that a pool hit never crosses into native code.
+ *
+ * The zero-copy view is made on first use and kept for the allocation's life: an external
+ * ArrayBuffer counts as external memory to V8, and making one for every fresh allocation of
+ * 32 MiB or more makes V8 run a full garbage collection each time, for buffers nobody reads
+ * from JavaScript.
  */
 export class NativeAllocation {
   readonly native: NativeBuffer;
   /** The device memory it came from, which frees it. */
   readonly memory: DeviceMemory;
   readonly address: bigint;
-  /** The zero-copy view, or `null` where the runtime refuses external buffers (V8 sandbox). */
-  readonly contents: ArrayBuffer | null;
   /** Whether this allocation is a member of its device's residency set. */
   registered = false;
+  private view: ArrayBuffer | null | undefined = undefined;
 
   constructor(memory: DeviceMemory, native: NativeBuffer) {
     this.memory = memory;
     this.native = native;
     this.address = native.address;
-    this.contents = memory.zeroCopy ? native.contents() : null;
+  }
+
+  /**
+   * The zero-copy view (one per allocation, made on first call), or `null` where the runtime
+   * refuses external buffers (V8 sandbox). Only for a live allocation: the native side refuses
+   * a destroyed one.
+   */
+  contents(): ArrayBuffer | null {
+    if (this.view === undefined) this.view = this.memory.zeroCopy ? this.native.contents() : null;
+    return this.view;
   }
 }
 

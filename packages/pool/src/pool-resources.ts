@@ -31,8 +31,8 @@ export class PoolResources {
         poisonByte === undefined
           ? undefined
           : (allocation) => {
-              if (allocation.contents !== null)
-                new Uint8Array(allocation.contents).fill(poisonByte);
+              const contents = allocation.contents();
+              if (contents !== null) new Uint8Array(contents).fill(poisonByte);
             },
       onFenceSettled: () => this.commitResidency(),
       policy,

@@ -86,6 +86,28 @@ describe("bad lengths", () => {
   });
 });
 
+describe("allocBatch messages", () => {
+  it("name the index of the bad request, for lengths, dtypes and shapes alike", () => {
+    const good = [8, DType.U8, [8]] as const;
+    const cases: [unknown, string][] = [
+      [[0, DType.U8, [1]], "byteLength"],
+      [[8, "f32", [1]], "dtype"],
+      [[8, DType.U8, [-1]], "extent"],
+      [[4, DType.F32, [2]], "needs 8 bytes"],
+    ];
+    for (const [bad, what] of cases) {
+      const before = pool.stats();
+      const error = expectMlxError(
+        () => pool.allocBatch(dev, [good, good, bad as typeof good]),
+        "INVALID_ARGUMENT",
+      );
+      expect(error.message).toContain("allocBatch request 2");
+      expect(error.message).toContain(what);
+      expect(pool.stats()).toEqual(before);
+    }
+  });
+});
+
 describe("bad dtype and shape", () => {
   it.each([
     ["a string", "f32"],

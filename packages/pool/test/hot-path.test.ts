@@ -1,6 +1,6 @@
 // The pooled hot path (alloc on a hit, reset) must not cross into native code.
 import { describe, expect, it } from "vitest";
-import { DType, MlxBufferPool } from "../src/index.js";
+import { DType, type MlxBuffer, MlxBufferPool } from "../src/index.js";
 import { openDevice } from "./helpers.js";
 
 /**
@@ -48,6 +48,59 @@ describe("hot path", () => {
     }
     expect(pool.stats()).toMatchObject({ misses: sizes.length + 1, hits: 50 * sizes.length });
     pool.dispose();
+    dev.dispose();
+  });
+
+  it("the zero-copy view is made on the first bytes() or typed(), once per allocation", () => {
+    // Residency off: the set would refuse the counting proxies the test hands it.
+    const dev = openDevice({ residency: false });
+    const pool = new MlxBufferPool();
+    const contentsCalls: number[] = [];
+    const memory = dev.memory as { native: object };
+    const native = memory.native;
+    // Counts contents() calls per native buffer the pool makes from here on.
+    memory.native = new Proxy(native, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property !== "allocBuffer")
+          return typeof value === "function" ? value.bind(target) : value;
+        return (n: number) => {
+          const buffer = (value as (n: number) => object).call(target, n);
+          const index = contentsCalls.push(0) - 1;
+          return new Proxy(buffer, {
+            get(b, key) {
+              if (key === "contents") contentsCalls[index] = (contentsCalls[index] as number) + 1;
+              const v = Reflect.get(b, key, b);
+              return typeof v === "function" ? v.bind(b) : v;
+            },
+          });
+        };
+      },
+    });
+    let first: ReturnType<MlxBuffer["typed"]>;
+    try {
+      const big = pool.alloc(dev, 64 << 20, DType.U8, [64 << 20]);
+      const small = pool.alloc(dev, 256, DType.F32, [64]);
+      expect(contentsCalls).toEqual([0, 0]);
+      first = small.typed();
+      expect(small.bytes().buffer).toBe(first.buffer);
+      expect(contentsCalls).toEqual([0, 1]);
+      pool.reset();
+      const again = pool.alloc(dev, 200, DType.U8, [200]);
+      expect(again.address).toBe(small.address);
+      expect(again.bytes().buffer).toBe(first.buffer);
+      expect(again.bytes().byteLength).toBe(200);
+      expect(contentsCalls).toEqual([0, 1]);
+      expect(big.stale).toBe(true);
+      pool.clear();
+      expect(contentsCalls).toEqual([0, 1]);
+    } finally {
+      memory.native = native;
+    }
+    expect(first.length).toBe(64);
+    pool.dispose();
+    // Freeing detaches the view it handed out: no JavaScript view reaches freed memory.
+    expect(first.length).toBe(0);
     dev.dispose();
   });
 });

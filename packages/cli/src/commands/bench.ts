@@ -74,7 +74,8 @@ function benchBackend(
   const pooledStep = () => {
     for (let i = 0; i < sizes.length; i++) {
       const n = sizes[i] as number;
-      pool.alloc(device, n, DType.U8, [n]);
+      // Kept until the step ends, as a caller keeps its buffers.
+      held[i] = pool.alloc(device, n, DType.U8, [n]);
     }
     pool.reset();
   };

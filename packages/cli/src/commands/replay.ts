@@ -9,8 +9,8 @@ import {
 } from "@mlx/pool";
 import { UsageError } from "../io.js";
 import { presetOptions } from "../presets.js";
-import { quantile, timerOverheadNs } from "../timing.js";
-import { type Trace, TraceError } from "../trace.js";
+import { quantile } from "../timing.js";
+import { type Trace, TraceError, type TraceOp } from "../trace.js";
 import { playStep, type TraceActions } from "../trace-player.js";
 
 export interface ReplayOptions {
@@ -59,6 +59,7 @@ export interface ReplayResult {
   peakLiveBytes: number;
   peakHeldBytes: number;
   footprintRatio: number;
+  /** Median over the timed steps of the step's wall time per allocation (see `timeAllocs`). */
   nsPerAlloc: number;
   series?: ReplaySeries;
 }
@@ -100,8 +101,9 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
       warm.dispose();
     }
     const pool = new MlxBufferPool(poolOptions);
+    let result: ReplayResult;
     try {
-      return drive(
+      result = drive(
         trace,
         pool,
         device,
@@ -113,6 +115,8 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
     } finally {
       pool.dispose();
     }
+    result.nsPerAlloc = timeAllocs(trace, poolOptions, device, warmupSteps);
+    return result;
   } finally {
     if (options.device === undefined) device.dispose();
   }
@@ -151,9 +155,6 @@ function drive(
   const held = new Float64Array(recordSeries ? opCount : 0);
   const liveSeries = new Float64Array(recordSeries ? opCount : 0);
   const stepStarts: number[] = [];
-  const allocNs = new Float64Array(
-    trace.steps.reduce((n, s) => n + s.filter((op) => op[0] === "a").length, 0),
-  );
   const live = new Map<number, MlxBuffer>();
   let allocs = 0;
   let releases = 0;
@@ -162,12 +163,10 @@ function drive(
   let peakLiveBytes = 0;
   let missesBeforeWarm = 0;
   let opIndex = 0;
-  const overhead = timerOverheadNs();
   const actions: TraceActions<MlxBuffer> = {
     alloc: (bytes) => {
-      const t0 = process.hrtime.bigint();
       const buffer = pool.alloc(device, bytes, DType.U8, [bytes]);
-      allocNs[allocs++] = Number(process.hrtime.bigint() - t0);
+      allocs++;
       liveBytes += bytes;
       if (liveBytes > peakLiveBytes) peakLiveBytes = liveBytes;
       return buffer;
@@ -216,8 +215,70 @@ function drive(
     peakLiveBytes,
     peakHeldBytes: stats.peakHeldBytes,
     footprintRatio: peakLiveBytes === 0 ? 0 : stats.peakHeldBytes / peakLiveBytes,
-    nsPerAlloc: allocs === 0 ? 0 : Math.max(0, quantile(allocNs, 0.5) - overhead),
+    nsPerAlloc: 0, // timed apart, by timeAllocs
   };
   if (recordSeries) result.series = { label: preset, held, live: liveSeries, stepStarts };
   return result;
+}
+
+/** Passes of the trace that {@link timeAllocs} times. */
+const TIMED_PASSES = 5;
+
+/**
+ * Median wall time per alloc over the steps from `warmupSteps` on: each step is timed whole
+ * (its allocs, releases and reset, as a caller runs them), minus the same step played with
+ * no-op actions (the replay's own bookkeeping), divided by its allocation count; passes of the
+ * pool and of the no-op player alternate, on a fresh pool per pass. Timing batches rather than
+ * single allocs keeps the timer's own cost and resolution out of the figure.
+ */
+function timeAllocs(
+  trace: Trace,
+  poolOptions: PoolOptions,
+  device: MlxDevice,
+  warmupSteps: number,
+): number {
+  const steps = trace.steps;
+  const allocCounts = steps.map((step) => step.filter((op) => op[0] === "a").length);
+  const poolNs = steps.map(() => new Float64Array(TIMED_PASSES));
+  const bookkeepingNs = steps.map(() => new Float64Array(TIMED_PASSES));
+  const token = {};
+  const noop: TraceActions<object> = { alloc: () => token, free: () => {}, reset: () => {} };
+  for (let pass = 0; pass < TIMED_PASSES; pass++) {
+    const pool = new MlxBufferPool(poolOptions);
+    try {
+      const actions: TraceActions<MlxBuffer> = {
+        alloc: (bytes) => pool.alloc(device, bytes, DType.U8, [bytes]),
+        free: (buffer) => pool.release(buffer),
+        reset: () => pool.reset(),
+      };
+      timeSteps(steps, actions, poolNs, pass);
+    } finally {
+      pool.dispose();
+    }
+    timeSteps(steps, noop, bookkeepingNs, pass);
+  }
+  const perAlloc: number[] = [];
+  for (let s = warmupSteps; s < steps.length; s++) {
+    const count = allocCounts[s] as number;
+    if (count === 0) continue;
+    const net =
+      quantile(poolNs[s] as Float64Array, 0.5) - quantile(bookkeepingNs[s] as Float64Array, 0.5);
+    perAlloc.push(Math.max(0, net) / count);
+  }
+  return perAlloc.length === 0 ? 0 : quantile(perAlloc, 0.5);
+}
+
+/** Plays every step once, storing each step's wall time in `out[step][pass]`. */
+function timeSteps<B>(
+  steps: readonly (readonly TraceOp[])[],
+  actions: TraceActions<B>,
+  out: Float64Array[],
+  pass: number,
+): void {
+  const live = new Map<number, B>();
+  for (let s = 0; s < steps.length; s++) {
+    const start = process.hrtime.bigint();
+    playStep(steps[s] as readonly TraceOp[], live, actions);
+    (out[s] as Float64Array)[pass] = Number(process.hrtime.bigint() - start);
+  }
 }

@@ -1,0 +1,70 @@
+// Whether alloc's hit path is inlined whole into a caller's step, in every process: runs
+// bench/inlining-probe.mjs under --trace-turbo-inlining in several processes and reads which
+// functions TurboFan inlined into `decodeStep`, with their bytecode sizes, against V8's
+// cumulative budget (--max-inlined-bytecode-size-cumulative, 920 bytes on Node 20).
+// Run: pnpm turbo run build --filter=@mlx/pool... && node bench/inlining.mjs [--processes 5] [--json]
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { arg, machine } from "./processes.mjs";
+
+/**
+ * The hit path: every function a pooled alloc on a hit runs. Sizes are looked up by name, so a
+ * name two functions share (checkLength) counts the larger: the sum errs high.
+ */
+const HOT = [
+  "alloc",
+  "get disposed",
+  "checkLength",
+  "checkDtypeAndShape",
+  "is",
+  "acquirePrechecked",
+  "takeIndexed",
+  "takeHead",
+  "pop",
+  "lease",
+  "MlxBuffer",
+];
+const BUDGET = 920;
+const processes = Number(arg("--processes", "5"));
+const probe = fileURLToPath(new URL("./inlining-probe.mjs", import.meta.url));
+
+const runs = [];
+for (let p = 0; p < processes; p++) {
+  const out = execFileSync(process.execPath, ["--trace-turbo-inlining", probe], {
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
+  const sizes = new Map();
+  for (const m of out.matchAll(/<SharedFunctionInfo ([^>]+)>}, bytecode size: (\d+)/g))
+    sizes.set(m[1], Number(m[2]));
+  const inlined = new Set();
+  for (const m of out.matchAll(
+    /Inlining .*?<SharedFunctionInfo ([^>]+)>} into .*<SharedFunctionInfo decodeStep>}/g,
+  ))
+    inlined.add(m[1]);
+  const missing = HOT.filter((name) => !inlined.has(name));
+  const hotBytes = HOT.reduce((n, name) => n + (sizes.get(name) ?? 0), 0);
+  runs.push({ inlined: [...inlined].sort(), missing, hotBytecodeBytes: hotBytes });
+}
+const summary = {
+  machine: machine(),
+  budget: BUDGET,
+  processes,
+  hotBytecodeBytes: runs.map((r) => r.hotBytecodeBytes),
+  allInlinedInEveryProcess: runs.every((r) => r.missing.length === 0),
+  missingPerProcess: runs.map((r) => r.missing),
+};
+if (process.argv.includes("--json")) console.log(JSON.stringify({ ...summary, runs }, null, 2));
+else {
+  console.log(`${summary.machine}; ${processes} processes`);
+  console.log(
+    `hit path bytecode: ${summary.hotBytecodeBytes.join(", ")} bytes (V8's cumulative inlining budget ${BUDGET})`,
+  );
+  for (const [i, r] of runs.entries()) {
+    const verdict =
+      r.missing.length === 0
+        ? "the whole hit path inlined into the step"
+        : `not inlined: ${r.missing.join(", ")}`;
+    console.log(`process ${i + 1}: ${verdict}`);
+  }
+}
