@@ -5,6 +5,7 @@ import { chooseBackend } from "./backend-choice.js";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { DeviceMemory } from "./device-memory.js";
 import type { DType } from "./dtype.js";
+import { checkMemoryLimit, noteDirectAlloc, noteDirectFree } from "./memory-registry.js";
 import { fromNativeError } from "./native-error.js";
 import type { DeviceOptions } from "./options.js";
 import { checkDtypeAndShape } from "./validate.js";
@@ -97,7 +98,9 @@ export class MlxDevice implements BufferOwner {
     this.checkUsable("allocBuffer");
     this.checkLength("allocBuffer", byteLength);
     const elementCount = checkDtypeAndShape("allocBuffer", byteLength, dtype, shape);
+    checkMemoryLimit("allocBuffer", byteLength);
     const allocation = this.memory.allocate(byteLength, true);
+    noteDirectAlloc(this.memory, byteLength);
     const slot = new Slot(allocation, byteLength);
     const buffer = new MlxBuffer(this, slot, byteLength, dtype, shape, elementCount);
     this.direct.add(buffer);
@@ -192,5 +195,6 @@ export class MlxDevice implements BufferOwner {
     slot.generation++;
     slot.state = SlotState.Destroyed;
     this.memory.free(slot.handle);
+    noteDirectFree(this.memory, slot.capacity);
   }
 }
