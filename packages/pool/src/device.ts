@@ -4,7 +4,7 @@ import { type BackendName, backendStatus, type NativeDevice, openDevice } from "
 import { chooseBackend } from "./backend-choice.js";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { DeviceMemory } from "./device-memory.js";
-import type { DType } from "./dtype.js";
+import type { DType, ElementArray } from "./dtype.js";
 import { checkMemoryLimit, noteDirectAlloc, noteDirectFree } from "./memory-registry.js";
 import { fromNativeError } from "./native-error.js";
 import type { DeviceOptions } from "./options.js";
@@ -94,7 +94,11 @@ export class MlxDevice implements BufferOwner {
   }
 
   /** An exact-size, zero-filled buffer, registered with the residency set (one commit). */
-  allocBuffer(byteLength: number, dtype: DType, shape: readonly number[]): MlxBuffer {
+  allocBuffer<T extends ElementArray>(
+    byteLength: number,
+    dtype: DType<T>,
+    shape: readonly number[],
+  ): MlxBuffer<T> {
     this.checkUsable("allocBuffer");
     this.checkLength("allocBuffer", byteLength);
     const elementCount = checkDtypeAndShape("allocBuffer", byteLength, dtype, shape);

@@ -3,7 +3,7 @@ import { describeValue, MlxError } from "@mlx/errors";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
 import type { NativeAllocation } from "./device-memory.js";
-import type { DType } from "./dtype.js";
+import type { DType, ElementArray } from "./dtype.js";
 import { afterReturn, limits } from "./memory-registry.js";
 import type { FenceOptions, PoolOptions } from "./options.js";
 import { droppedPools, POOL_LABEL, PoolResources } from "./pool-resources.js";
@@ -51,7 +51,12 @@ export class MlxBufferPool implements BufferOwner {
    * device, else a fresh zero-filled allocation at the class size, registered with one residency
    * commit. Everything is checked before anything changes.
    */
-  alloc(device: MlxDevice, byteLength: number, dtype: DType, shape: readonly number[]): MlxBuffer {
+  alloc<T extends ElementArray>(
+    device: MlxDevice,
+    byteLength: number,
+    dtype: DType<T>,
+    shape: readonly number[],
+  ): MlxBuffer<T> {
     // `lastDevice` is reset by dispose, so on the hot path two cheap tests cover the pool and
     // device checks; the rest is out of line to keep this small enough to inline.
     const admitted = device === this.lastDevice && !device.disposed;

@@ -240,7 +240,11 @@ describe("setMemoryLimit", () => {
     expect(memoryStats()).toEqual(beforeAll);
     expectMlxError(() => dev.allocBuffer(2000, DType.U8, [2000]), "MEMORY_LIMIT");
     expectMlxError(
-      () => a.allocBatch(dev, [[900, DType.U8, [900]], [2000, DType.U8, [2000]]]),
+      () =>
+        a.allocBatch(dev, [
+          [900, DType.U8, [900]],
+          [2000, DType.U8, [2000]],
+        ]),
       "MEMORY_LIMIT",
     );
     expect(a.stats()).toEqual(beforeA);
