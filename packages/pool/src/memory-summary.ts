@@ -10,10 +10,10 @@ export function memorySummary(device?: MlxDevice): string {
   const s = memoryStats(device);
   const scope = device === undefined ? "every pool and device" : `device ${device.name}`;
   const rows: [string, string, string][] = [
-    ["active (allocated)", formatSize(s.activeBytes), `${s.activeCount} buffers`],
+    ["active (allocated)", formatSize(s.activeBytes), buffers(s.activeCount)],
     ["  peak active", formatSize(s.peakActiveBytes), ""],
-    ["  of which direct", formatSize(s.directBytes), `${s.directCount} buffers`],
-    ["cache (free in pools)", formatSize(s.cacheBytes), `${s.cacheCount} buffers`],
+    ["  of which direct", formatSize(s.directBytes), buffers(s.directCount)],
+    ["cache (free in pools)", formatSize(s.cacheBytes), buffers(s.cacheCount)],
     ["pending (fenced)", formatSize(s.pendingBytes), ""],
     ["reserved (held)", formatSize(s.reservedBytes), ""],
     ["  peak reserved", formatSize(s.peakReservedBytes), ""],
@@ -39,6 +39,10 @@ function formatSize(bytes: number): string {
     unit++;
   }
   return unit === 0 ? `${bytes} B` : `${value.toPrecision(3)} ${UNITS[unit]}`;
+}
+
+function buffers(count: number): string {
+  return count === 1 ? "1 buffer" : `${count} buffers`;
 }
 
 function limitText(bytes: number): string {
