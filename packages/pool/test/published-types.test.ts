@@ -27,6 +27,23 @@ describe("published declarations", () => {
     expect(device).toContain("allocBuffer<T extends ElementArray>");
   });
 
+  it("document every field of stats() and memoryStats()", () => {
+    const bucketStats = fileURLToPath(
+      new URL("../node_modules/@mlx/bucket-pool/dist/stats.d.ts", import.meta.url),
+    );
+    const files = [bucketStats, `${dist}stats.d.ts`, `${dist}memory-stats.d.ts`];
+    let fields = 0;
+    for (const file of files) {
+      const lines = readFileSync(file, "utf8").split("\n");
+      lines.forEach((line, i) => {
+        if (!/^\s+\w+: number|^\s+\w+: string/.test(line)) return;
+        fields++;
+        expect(lines[i - 1]?.trim(), `${file}: ${line.trim()}`).toMatch(/\*\/$/);
+      });
+    }
+    expect(fields).toBeGreaterThan(30);
+  });
+
   it("compile for a consumer with skipLibCheck off", () => {
     const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
     const consumer = fileURLToPath(new URL("./fixtures/consumer.ts", import.meta.url));
