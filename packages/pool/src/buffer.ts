@@ -36,7 +36,7 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
     owner: BufferOwner,
     slot: Slot<NativeAllocation>,
     byteLength: number,
-    dtype: DType<T>,
+    dtype: DType,
     shape: readonly number[],
     elementCount: number,
   ) {
@@ -45,7 +45,8 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
     this.slot = slot;
     this.generation = slot.generation;
     this.byteLength = byteLength;
-    this.dtype = dtype;
+    // The caller names `T` as the array type of `dtype` (see `ElementArrayOf`).
+    this.dtype = dtype as DType<T>;
     this.shape = shape;
   }
 

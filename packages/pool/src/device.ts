@@ -4,7 +4,7 @@ import { type BackendName, backendStatus, type NativeDevice, openDevice } from "
 import { chooseBackend } from "./backend-choice.js";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { DeviceMemory } from "./device-memory.js";
-import type { DType, ElementArray } from "./dtype.js";
+import type { DType, ElementArrayOf } from "./dtype.js";
 import { checkMemoryLimit, noteDirectAlloc, noteDirectFree } from "./memory-registry.js";
 import { fromNativeError } from "./native-error.js";
 import type { DeviceOptions } from "./options.js";
@@ -94,11 +94,11 @@ export class MlxDevice implements BufferOwner {
   }
 
   /** An exact-size, zero-filled buffer, registered with the residency set (one commit). */
-  allocBuffer<T extends ElementArray>(
+  allocBuffer<D extends DType>(
     byteLength: number,
-    dtype: DType<T>,
+    dtype: D,
     shape: readonly number[],
-  ): MlxBuffer<T> {
+  ): MlxBuffer<ElementArrayOf<D>> {
     this.checkUsable("allocBuffer");
     this.checkLength("allocBuffer", byteLength);
     const elementCount = checkDtypeAndShape("allocBuffer", byteLength, dtype, shape);
@@ -106,7 +106,14 @@ export class MlxDevice implements BufferOwner {
     const allocation = this.memory.allocate(byteLength, true);
     noteDirectAlloc(this.memory, byteLength);
     const slot = new Slot(allocation, byteLength);
-    const buffer = new MlxBuffer(this, slot, byteLength, dtype, shape, elementCount);
+    const buffer = new MlxBuffer<ElementArrayOf<D>>(
+      this,
+      slot,
+      byteLength,
+      dtype,
+      shape,
+      elementCount,
+    );
     this.direct.add(buffer);
     return buffer;
   }

@@ -3,6 +3,12 @@ import { MlxError } from "@mlx/errors";
 /** What `MlxBuffer.typed()` returns, by dtype. */
 export type ElementArray = Float32Array | Uint16Array | Uint8Array | Uint32Array | Int32Array;
 
+/**
+ * The typed array of a dtype type: `Float32Array` for `typeof DType.F32`, the union of theirs
+ * for a union of dtypes (a dtype chosen at run time).
+ */
+export type ElementArrayOf<D extends DType> = D extends DType<infer T> ? T : never;
+
 /** Constructor of a dtype's typed array. */
 export type ElementArrayConstructor<T extends ElementArray = ElementArray> = new (
   buffer: ArrayBufferLike,

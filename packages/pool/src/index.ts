@@ -22,7 +22,12 @@ export { type ResidencyEvent, resetResidencyEnvCache } from "@mlx/residency";
 export { BACKEND_CHOICES, type BackendChoice } from "./backend-choice.js";
 export { type BufferOwner, MlxBuffer } from "./buffer.js";
 export { MlxDevice } from "./device.js";
-export { DType, type ElementArray, type ElementArrayConstructor } from "./dtype.js";
+export {
+  DType,
+  type ElementArray,
+  type ElementArrayConstructor,
+  type ElementArrayOf,
+} from "./dtype.js";
 export { clearCache, setCacheLimit, setMemoryLimit } from "./memory-limits.js";
 export {
   getActiveMemory,

@@ -3,7 +3,7 @@ import { describeValue, MlxError } from "@mlx/errors";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
 import type { NativeAllocation } from "./device-memory.js";
-import type { DType, ElementArray } from "./dtype.js";
+import type { DType, ElementArrayOf } from "./dtype.js";
 import { afterReturn, limits } from "./memory-registry.js";
 import type { FenceOptions, PoolOptions } from "./options.js";
 import { droppedPools, POOL_LABEL, PoolResources } from "./pool-resources.js";
@@ -51,12 +51,12 @@ export class MlxBufferPool implements BufferOwner {
    * device, else a fresh zero-filled allocation at the class size, registered with one residency
    * commit. Everything is checked before anything changes.
    */
-  alloc<T extends ElementArray>(
+  alloc<D extends DType>(
     device: MlxDevice,
     byteLength: number,
-    dtype: DType<T>,
+    dtype: D,
     shape: readonly number[],
-  ): MlxBuffer<T> {
+  ): MlxBuffer<ElementArrayOf<D>> {
     // `lastDevice` is reset by dispose, so on the hot path two cheap tests cover the pool and
     // device checks; the rest is out of line to keep this small enough to inline.
     const admitted = device === this.lastDevice && !device.disposed;
@@ -65,7 +65,14 @@ export class MlxBufferPool implements BufferOwner {
     const elementCount = checkDtypeAndShape("alloc", byteLength, dtype, shape);
     if (!admitted) this.admit(device);
     const slot = this.resources.buckets.acquirePrechecked(byteLength, device.memory);
-    const buffer = new MlxBuffer(this, slot, byteLength, dtype, shape, elementCount);
+    const buffer = new MlxBuffer<ElementArrayOf<D>>(
+      this,
+      slot,
+      byteLength,
+      dtype,
+      shape,
+      elementCount,
+    );
     if (this.recorder !== null) this.recorder.alloc(buffer, byteLength);
     return buffer;
   }

@@ -32,6 +32,11 @@ describe("typed() follows the dtype", () => {
       expect(pool.alloc(dev, 8, dtype, [8 / dtype.size]).typed()).toBeInstanceOf(type);
     }
     expectTypeOf(pool.alloc(dev, 2, DType.BF16, [1]).typed()).toEqualTypeOf<Uint16Array>();
+    // A dtype chosen at run time among a few: the union of their arrays, still no cast.
+    const either = Math.random() < 2 ? DType.F32 : DType.I32;
+    expectTypeOf(pool.alloc(dev, 4, either, [1]).typed()).toEqualTypeOf<
+      Float32Array | Int32Array
+    >();
   });
 
   it("is the union for a dtype known only at run time", () => {

@@ -24,7 +24,7 @@ describe("published declarations", () => {
     for (const name of ["memory", "native", "checkUsable", "checkLength", "disposeBuffer"]) {
       expect(device).not.toMatch(new RegExp(`readonly ${name}:|\\b${name}\\(`));
     }
-    expect(device).toContain("allocBuffer<T extends ElementArray>");
+    expect(device).toContain("allocBuffer<D extends DType>");
   });
 
   it("document every field of stats() and memoryStats()", () => {
