@@ -95,14 +95,14 @@ export function noteDirectFree(memory: DeviceMemory, bytes: number): void {
 }
 
 /** Bytes every live pool holds (capacities) plus direct allocations. */
-export function reservedBytes(): number {
+function reservedBytes(): number {
   let total = direct.bytes;
   for (const pool of livePools) total += pool.buckets.heldByteLength;
   return total;
 }
 
 /** Bytes held free in every live pool. */
-export function cacheBytes(): number {
+function cacheBytes(): number {
   let total = 0;
   for (const pool of livePools) total += pool.buckets.freeByteLength;
   return total;
