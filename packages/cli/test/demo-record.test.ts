@@ -12,7 +12,8 @@ import { runCli } from "./cli-process.js";
 
 const quiet: CommandIO = { out: () => {}, err: () => {}, errIsTTY: false };
 
-describe("demo --record", () => {
+// Each test spawns the CLI, which can take seconds on a loaded machine.
+describe("demo --record", { timeout: 60_000 }, () => {
   it("writes a trace that replay accepts and plays to the demo's counts", () => {
     const file = join(mkdtempSync(join(tmpdir(), "mlx-record-")), "demo.json");
     const { code, stdout, stderr } = runCli([
@@ -76,6 +77,22 @@ describe("demo --record", () => {
     expect(stderr).toContain("--record records the native pool demo");
     expect(existsSync(file)).toBe(false);
   });
+
+  it("the README's record-then-replay commands run as written", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const block = /```sh\n(mlx-pool demo [^\n]*--record[\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), "mlx-readme-"));
+    const lines = (block as string).trim().split("\n");
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      const args = line.replaceAll("/tmp/", `${dir}/`).split(" ").slice(1);
+      const { code, stderr } = runCli(args);
+      expect(stderr, line).toBe("");
+      expect(code, line).toBe(0);
+    }
+    expect(readFileSync(join(dir, "demo.svg"), "utf8")).toContain("<svg");
+  }, 60_000);
 
   it("prints where it recorded", () => {
     const file = join(mkdtempSync(join(tmpdir(), "mlx-record-")), "p.json");

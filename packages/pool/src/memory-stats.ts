@@ -21,7 +21,8 @@ export interface MemoryStats {
   /**
    * The highest `activeBytes` since start or `resetPeakMemory()`: the sum of each pool's peak and
    * the direct allocations' peak, so exact for one pool and an upper bound for pools that peak
-   * at different times.
+   * at different times. For one device, a pool that has allocated from several devices adds its
+   * current figures there instead of a peak (its peaks are not kept per device).
    */
   peakActiveBytes: number;
   /** Bytes (capacities) of free buffers that pools keep for reuse. */
