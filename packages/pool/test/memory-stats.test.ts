@@ -208,6 +208,20 @@ describe("setCacheLimit", () => {
     expect(pool.stats()).toMatchObject({ misses: 3, hits: 1, evictions: 1 });
   });
 
+  it("is enforced when fenced buffers join the cache", async () => {
+    const dev = open();
+    const pool = newPool();
+    setCacheLimit(100);
+    const b = u8(pool, dev, 512);
+    const fence = Promise.resolve();
+    pool.release(b, { after: fence });
+    expect(memoryStats().pendingBytes).toBe(512);
+    await fence;
+    await new Promise((r) => setTimeout(r, 0));
+    expect(memoryStats()).toMatchObject({ pendingBytes: 0, cacheBytes: 0, reservedBytes: 0 });
+    expect(pool.stats().evictions).toBe(1);
+  });
+
   it("refuses bad limits and changes nothing", () => {
     setCacheLimit(1000);
     for (const bad of [-1, 1.5, Number.NaN, "10", null, 2 ** 60]) {
