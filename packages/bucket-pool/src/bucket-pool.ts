@@ -48,6 +48,8 @@ export class BucketPool<H, Source = number> {
   /** Live slots in `[0, inUseCount)`; the array never shrinks, so the hot path never reallocates it. */
   private readonly inUse: Slot<H>[] = [];
   private readonly quarantined = new Set<Slot<H>>();
+  /** Slots waiting on a fence, for {@link forEachSlot}. */
+  private readonly pending = new Set<Slot<H>>();
   private disposed = false;
 
   private inUseCount = 0;
@@ -274,6 +276,37 @@ export class BucketPool<H, Source = number> {
     this.disposed = true;
   }
 
+  /**
+   * Frees free slots, in the pool's eviction order (least recently freed first when it keeps
+   * that order), until at least `bytes` are gone or nothing is free; counted as evictions.
+   * Returns the bytes freed. For a limit kept across several pools.
+   */
+  evictFree(bytes: number): number {
+    if (this.disposed || !(bytes > 0)) return 0;
+    const before = this.free.bytes;
+    this.evictDownTo(Math.max(0, before - bytes));
+    return before - this.free.bytes;
+  }
+
+  /** Sets the in-use and held peaks to the current values (as `torch.cuda.reset_peak_memory_stats`). */
+  resetPeaks(): void {
+    this.peakInUseCount = this.inUseCount;
+    this.peakInUseBytes = this.inUseBytes;
+    this.peakHeldBytes = this.heldBytes;
+  }
+
+  /**
+   * Calls `fn` for every slot the pool owns: in use, free, pending or quarantined (`slot.state`
+   * says which; `slot.requested` is the lease's length while in use). O(held): for statistics,
+   * never the hot path.
+   */
+  forEachSlot(fn: (slot: Slot<H>) => void): void {
+    for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
+    this.free.forEach(fn);
+    for (const slot of this.pending) fn(slot);
+    for (const slot of this.quarantined) fn(slot);
+  }
+
   /** Snapshot of the counters a failed batch restores. */
   markCounters(): CounterMark {
     return {
@@ -469,6 +502,7 @@ export class BucketPool<H, Source = number> {
   private fence(slots: Slot<H>[], after: Fence): void {
     for (const slot of slots) {
       slot.state = SlotState.Pending;
+      this.pending.add(slot);
       this.pendingCount++;
       this.pendingBytes += slot.capacity;
     }
@@ -491,6 +525,7 @@ export class BucketPool<H, Source = number> {
   private settle(slots: Slot<H>[], completed: boolean): void {
     for (const slot of slots) {
       if (slot.state !== SlotState.Pending) continue;
+      this.pending.delete(slot);
       this.pendingCount--;
       this.pendingBytes -= slot.capacity;
       try {

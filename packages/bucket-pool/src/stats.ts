@@ -10,22 +10,29 @@ export interface BucketPoolStats {
   freeBytes: number;
   /** Slots out of circulation until their fence settles. */
   pendingCount: number;
+  /** Sum of the capacities of slots waiting on a fence. */
   pendingBytes: number;
   /** Slots whose fence rejected: kept out of circulation until `clear` or `dispose`. */
   quarantinedCount: number;
+  /** Sum of the capacities of quarantined slots. */
   quarantinedBytes: number;
   /** Every slot the pool owns (in use, free, pending). */
   heldCount: number;
   /** Sum of the capacities of every slot the pool owns. */
   heldBytes: number;
+  /** The highest `inUseCount` since the pool was made (or its peaks were reset). */
   peakInUseCount: number;
+  /** The highest `inUseBytes` (requested lengths) since the pool was made (or its peaks were reset). */
   peakInUseBytes: number;
+  /** The highest `heldBytes` (capacities) since the pool was made (or its peaks were reset). */
   peakHeldBytes: number;
   /** Acquisitions served from a free list. */
   hits: number;
   /** Acquisitions that needed a fresh allocation. */
   misses: number;
+  /** Leases returned one at a time (`release`). */
   releases: number;
+  /** Arena resets (`reset`), each returning every live lease. */
   resets: number;
   /** Free slots destroyed to respect `maxFreeBytes` or a held limit. */
   evictions: number;

@@ -68,6 +68,10 @@ program
   )
   .option("--tokens <n>", "tokens to decode", integer(1), DEFAULT_DEMO_TOKENS)
   .addOption(presetOption())
+  .option(
+    "--record <file>",
+    "record the native pool demo's pooled loop as an mlx-pool-trace/1 file for replay",
+  )
   .option("--json", "print the report as JSON")
   .action((opts: DemoCommandOptions) =>
     demoCommand(opts, io).then(

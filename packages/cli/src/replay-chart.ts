@@ -20,19 +20,19 @@ const PLOT_WIDTH = 960 - 84 - 28;
  * Fails (as a one-line usage error) when the chart cannot be written: its folder missing, not a
  * folder, or not writable. Called before any replay, so a long replay is not wasted.
  */
-export function checkChartTarget(file: string): void {
+export function checkChartTarget(file: string, option = "--chart"): void {
   const folder = dirname(file);
   let isFolder: boolean;
   try {
     isFolder = statSync(folder).isDirectory();
   } catch {
-    throw new UsageError(`--chart ${file}: the folder ${folder} does not exist`);
+    throw new UsageError(`${option} ${file}: the folder ${folder} does not exist`);
   }
-  if (!isFolder) throw new UsageError(`--chart ${file}: ${folder} is not a folder`);
+  if (!isFolder) throw new UsageError(`${option} ${file}: ${folder} is not a folder`);
   try {
     accessSync(folder, constants.W_OK);
   } catch {
-    throw new UsageError(`--chart ${file}: the folder ${folder} is not writable`);
+    throw new UsageError(`${option} ${file}: the folder ${folder} is not writable`);
   }
 }
 

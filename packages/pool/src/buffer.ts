@@ -5,7 +5,7 @@ import type { DType, ElementArray } from "./dtype.js";
 
 /** Who can end a buffer's lease: its pool, or the device that allocated it directly. */
 export interface BufferOwner {
-  /** Ends the lease of `buffer` (release to the pool, or free a direct allocation). */
+  /** @internal Ends the lease of `buffer` (release to the pool, or free a direct allocation). */
   disposeBuffer(buffer: MlxBuffer): void;
 }
 
@@ -14,10 +14,10 @@ export interface BufferOwner {
  * released, reset or freed it is `stale`, and its accessors throw `STALE_BUFFER` instead of
  * showing memory that now belongs to someone else.
  */
-export class MlxBuffer {
+export class MlxBuffer<T extends ElementArray = ElementArray> {
   /** The requested length. */
   readonly byteLength: number;
-  readonly dtype: DType;
+  readonly dtype: DType<T>;
   readonly shape: readonly number[];
   /** @internal */
   readonly owner: BufferOwner;
@@ -45,7 +45,8 @@ export class MlxBuffer {
     this.slot = slot;
     this.generation = slot.generation;
     this.byteLength = byteLength;
-    this.dtype = dtype;
+    // The caller names `T` as the array type of `dtype` (see `ElementArrayOf`).
+    this.dtype = dtype as DType<T>;
     this.shape = shape;
   }
 
@@ -73,7 +74,7 @@ export class MlxBuffer {
    * The elements, zero-copy, as the dtype's typed array (`Uint16Array` for f16 and bf16), of
    * `elementCount` elements. Throws `STALE_BUFFER` after the lease ended.
    */
-  typed(): ElementArray {
+  typed(): T {
     return new this.dtype.arrayType(this.contents("typed"), 0, this.elementCount);
   }
 

@@ -1,5 +1,5 @@
 import type { NativeBuffer, NativeDevice } from "@mlx/metal-native";
-import { type ResidencyEvent, ResidencySet, residencyDisabledByEnv } from "@mlx/residency";
+import { type ResidencyEvent, ResidencySet, residencyDisabledEnvName } from "@mlx/residency";
 import { fromNativeError } from "./native-error.js";
 
 /**
@@ -73,8 +73,8 @@ export class DeviceMemory {
     this.zeroCopy = probeZeroCopy(native);
     let reason: string | null = null;
     if (!wantResidency) reason = "turned off by the residency: false option";
-    else if (residencyDisabledByEnv())
-      reason = "turned off by MLX_NO_RESIDENCY / HF2Q_NO_RESIDENCY";
+    else if (residencyDisabledEnvName() !== null)
+      reason = `turned off by ${residencyDisabledEnvName()}`;
     else if (!native.residencySupported)
       reason = native.residencyUnsupportedReason ?? "not supported";
     this.residencyDisabledReason = reason;

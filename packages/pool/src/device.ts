@@ -4,7 +4,8 @@ import { type BackendName, backendStatus, type NativeDevice, openDevice } from "
 import { chooseBackend } from "./backend-choice.js";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { DeviceMemory } from "./device-memory.js";
-import type { DType } from "./dtype.js";
+import type { DType, ElementArrayOf } from "./dtype.js";
+import { checkMemoryLimit, noteDirectAlloc, noteDirectFree } from "./memory-registry.js";
 import { fromNativeError } from "./native-error.js";
 import type { DeviceOptions } from "./options.js";
 import { checkDtypeAndShape } from "./validate.js";
@@ -93,13 +94,26 @@ export class MlxDevice implements BufferOwner {
   }
 
   /** An exact-size, zero-filled buffer, registered with the residency set (one commit). */
-  allocBuffer(byteLength: number, dtype: DType, shape: readonly number[]): MlxBuffer {
+  allocBuffer<D extends DType>(
+    byteLength: number,
+    dtype: D,
+    shape: readonly number[],
+  ): MlxBuffer<ElementArrayOf<D>> {
     this.checkUsable("allocBuffer");
     this.checkLength("allocBuffer", byteLength);
     const elementCount = checkDtypeAndShape("allocBuffer", byteLength, dtype, shape);
+    checkMemoryLimit("allocBuffer", byteLength);
     const allocation = this.memory.allocate(byteLength, true);
+    noteDirectAlloc(this.memory, byteLength);
     const slot = new Slot(allocation, byteLength);
-    const buffer = new MlxBuffer(this, slot, byteLength, dtype, shape, elementCount);
+    const buffer = new MlxBuffer<ElementArrayOf<D>>(
+      this,
+      slot,
+      byteLength,
+      dtype,
+      shape,
+      elementCount,
+    );
     this.direct.add(buffer);
     return buffer;
   }
@@ -192,5 +206,6 @@ export class MlxDevice implements BufferOwner {
     slot.generation++;
     slot.state = SlotState.Destroyed;
     this.memory.free(slot.handle);
+    noteDirectFree(this.memory, slot.capacity);
   }
 }

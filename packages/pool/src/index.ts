@@ -22,7 +22,23 @@ export { type ResidencyEvent, resetResidencyEnvCache } from "@mlx/residency";
 export { BACKEND_CHOICES, type BackendChoice } from "./backend-choice.js";
 export { type BufferOwner, MlxBuffer } from "./buffer.js";
 export { MlxDevice } from "./device.js";
-export { DType, type ElementArray, type ElementArrayConstructor } from "./dtype.js";
+export {
+  DType,
+  type ElementArray,
+  type ElementArrayConstructor,
+  type ElementArrayOf,
+} from "./dtype.js";
+export { clearCache, setCacheLimit, setMemoryLimit } from "./memory-limits.js";
+export {
+  getActiveMemory,
+  getCacheMemory,
+  getPeakMemory,
+  type MemoryStats,
+  memoryStats,
+  resetPeakMemory,
+} from "./memory-stats.js";
+export { memorySummary } from "./memory-summary.js";
 export type { DeviceOptions, FenceOptions, PoolOptions } from "./options.js";
 export { type AllocRequest, MlxBufferPool } from "./pool.js";
 export type { PoolStats } from "./stats.js";
+export { type PoolTrace, TRACE_FORMAT, type TraceOp } from "./trace-recorder.js";

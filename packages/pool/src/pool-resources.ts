@@ -2,6 +2,13 @@ import { BucketPool, limitsOf, type SizePolicy, sizePolicyByName } from "@mlx/bu
 import { describeValue, MlxError } from "@mlx/errors";
 import { ResidencyBinding } from "@mlx/residency";
 import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
+import {
+  checkMemoryLimit,
+  enforceCacheLimit,
+  limits,
+  livePools,
+  type PoolMemory,
+} from "./memory-registry.js";
 import type { PoolOptions } from "./options.js";
 
 /** How the pool's error messages name it. */
@@ -12,8 +19,10 @@ export const POOL_LABEL = "MlxBufferPool";
  * FinalizationRegistry can free it when a pool is dropped without `dispose()`: nothing here
  * refers back to the pool.
  */
-export class PoolResources {
+export class PoolResources implements PoolMemory {
   readonly buckets: BucketPool<NativeAllocation, DeviceMemory>;
+  readonly devices = new Set<DeviceMemory>();
+  lastReturn = 0;
   /** The device memory whose residency set this pool registers into (one per pool). */
   readonly residency = new ResidencyBinding<DeviceMemory>({ context: POOL_LABEL });
   disposed = false;
@@ -34,10 +43,25 @@ export class PoolResources {
               const contents = allocation.contents();
               if (contents !== null) new Uint8Array(contents).fill(poisonByte);
             },
-      onFenceSettled: () => this.commitResidency(),
+      onFenceSettled: () => {
+        this.commitResidency();
+        if (limits.cacheLimited) enforceCacheLimit();
+      },
       policy,
       ...limitsOf(options),
     });
+    livePools.add(this);
+  }
+
+  evictFree(bytes: number): number {
+    const freed = this.buckets.evictFree(bytes);
+    this.commitResidency();
+    return freed;
+  }
+
+  clear(): void {
+    this.buckets.clear();
+    this.commitResidency();
   }
 
   /** Commits what this pool staged (one commit at most) and frees what that removal allowed. */
@@ -49,6 +73,7 @@ export class PoolResources {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    livePools.delete(this);
     // The binding stays: slots behind a pending fence are freed when it settles, through it.
     this.buckets.dispose();
     this.commitResidency();
@@ -64,10 +89,12 @@ export class PoolResources {
     memory: DeviceMemory,
     inBatch: boolean,
   ): NativeAllocation {
+    checkMemoryLimit(POOL_LABEL, capacity);
     if (!inBatch) this.commitResidency();
     const before = memory.residency?.commitCount ?? 0;
     const allocation = memory.allocate(capacity, !inBatch);
     this.residencyCommits += (memory.residency?.commitCount ?? 0) - before;
+    this.devices.add(memory);
     return allocation;
   }
 }

@@ -3,10 +3,12 @@ import { describeValue, MlxError } from "@mlx/errors";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
 import type { DeviceMemory } from "./device-memory.js";
-import type { DType } from "./dtype.js";
+import type { DType, ElementArrayOf } from "./dtype.js";
+import { afterReturn, limits } from "./memory-registry.js";
 import type { FenceOptions, PoolOptions } from "./options.js";
 import { droppedPools, POOL_LABEL, PoolResources } from "./pool-resources.js";
 import type { PoolStats } from "./stats.js";
+import { type PoolTrace, TraceRecorder } from "./trace-recorder.js";
 import { checkDtypeAndShape } from "./validate.js";
 
 /** One request of `allocBatch`: `[byteLength, dtype, shape]`. */
@@ -24,6 +26,8 @@ export class MlxBufferPool implements BufferOwner {
   private readonly resources: PoolResources;
   /** Device admitted last: allocations on it skip the admission checks. */
   private lastDevice: unknown = NO_DEVICE;
+  /** Records operations between `startTrace` and `stopTrace`; null otherwise. */
+  private recorder: TraceRecorder | null = null;
 
   constructor(options: PoolOptions = {}) {
     if (typeof options !== "object" || options === null) {
@@ -47,7 +51,12 @@ export class MlxBufferPool implements BufferOwner {
    * device, else a fresh zero-filled allocation at the class size, registered with one residency
    * commit. Everything is checked before anything changes.
    */
-  alloc(device: MlxDevice, byteLength: number, dtype: DType, shape: readonly number[]): MlxBuffer {
+  alloc<D extends DType>(
+    device: MlxDevice,
+    byteLength: number,
+    dtype: D,
+    shape: readonly number[],
+  ): MlxBuffer<ElementArrayOf<D>> {
     // `lastDevice` is reset by dispose, so on the hot path two cheap tests cover the pool and
     // device checks; the rest is out of line to keep this small enough to inline.
     const admitted = device === this.lastDevice && !device.disposed;
@@ -56,7 +65,16 @@ export class MlxBufferPool implements BufferOwner {
     const elementCount = checkDtypeAndShape("alloc", byteLength, dtype, shape);
     if (!admitted) this.admit(device);
     const slot = this.resources.buckets.acquirePrechecked(byteLength, device.memory);
-    return new MlxBuffer(this, slot, byteLength, dtype, shape, elementCount);
+    const buffer = new MlxBuffer<ElementArrayOf<D>>(
+      this,
+      slot,
+      byteLength,
+      dtype,
+      shape,
+      elementCount,
+    );
+    if (this.recorder !== null) this.recorder.alloc(buffer, byteLength);
+    return buffer;
   }
 
   /**
@@ -99,6 +117,8 @@ export class MlxBufferPool implements BufferOwner {
       resources.commitResidency();
       throw error;
     }
+    const recorder = this.recorder;
+    if (recorder !== null) for (const b of buffers) recorder.alloc(b, b.byteLength);
     return buffers;
   }
 
@@ -144,6 +164,8 @@ export class MlxBufferPool implements BufferOwner {
     }
     resources.buckets.release(buffer.slot, buffer.generation, fenceOf(options));
     resources.commitResidency();
+    if (this.recorder !== null) this.recorder.release(buffer);
+    if (limits.cacheLimited) afterReturn(resources);
   }
 
   /**
@@ -155,6 +177,8 @@ export class MlxBufferPool implements BufferOwner {
     if (resources.disposed) throw disposedError("reset", POOL_LABEL);
     resources.buckets.reset(fenceOf(options));
     resources.commitResidency();
+    if (this.recorder !== null) this.recorder.reset();
+    if (limits.cacheLimited) afterReturn(resources);
   }
 
   /**
@@ -217,8 +241,7 @@ export class MlxBufferPool implements BufferOwner {
   clear(): void {
     const resources = this.resources;
     if (resources.disposed) throw disposedError("clear", POOL_LABEL);
-    resources.buckets.clear();
-    resources.commitResidency();
+    resources.clear();
   }
 
   stats(): PoolStats {
@@ -231,6 +254,35 @@ export class MlxBufferPool implements BufferOwner {
   }
 
   /**
+   * Records this pool's operations from now on (allocs, releases, resets), for
+   * {@link stopTrace}. Throws `INVALID_ARGUMENT` when a recording is already under way.
+   */
+  startTrace(): void {
+    if (this.resources.disposed) throw disposedError("startTrace", POOL_LABEL);
+    if (this.recorder !== null) {
+      throw new MlxError("INVALID_ARGUMENT", "startTrace: this pool is already recording", {
+        value: "startTrace",
+      });
+    }
+    this.recorder = new TraceRecorder();
+  }
+
+  /**
+   * Ends the recording and returns it as an `mlx-pool-trace/1` document (each reset ends a
+   * step) that `mlx-pool replay` accepts. Throws `INVALID_ARGUMENT` when none is under way.
+   */
+  stopTrace(): PoolTrace {
+    const recorder = this.recorder;
+    if (recorder === null) {
+      throw new MlxError("INVALID_ARGUMENT", "stopTrace: no recording is under way (startTrace)", {
+        value: "stopTrace",
+      });
+    }
+    this.recorder = null;
+    return recorder.finish();
+  }
+
+  /**
    * Frees every buffer the pool allocated (handles become stale) and removes them from the
    * residency set with one commit. Buffers given to `registerExisting` stay with their device.
    * Idempotent.
@@ -239,6 +291,7 @@ export class MlxBufferPool implements BufferOwner {
     if (this.resources.disposed) return;
     droppedPools.unregister(this.resources);
     this.lastDevice = NO_DEVICE;
+    this.recorder = null;
     this.resources.dispose();
   }
 

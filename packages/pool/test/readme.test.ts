@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -24,4 +25,46 @@ describe("README", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("its TypeScript example compiles for Node 20 (ES2022, using lowered) and runs", () => {
+    const readme = readFileSync(join(packageDir, "README.md"), "utf8");
+    const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain("using device");
+    const dir = mkdtempSync(join(packageDir, ".readme-"));
+    try {
+      writeFileSync(join(dir, "example.ts"), example as string);
+      const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+      // The options the README names: target ES2022 with lib esnext.disposable.
+      execFileSync(process.execPath, [
+        tsc,
+        "--strict",
+        "--target",
+        "ES2022",
+        "--lib",
+        "ES2022,esnext.disposable",
+        "--module",
+        "NodeNext",
+        "--moduleResolution",
+        "NodeNext",
+        "--types",
+        "node",
+        "--rootDir",
+        dir,
+        "--outDir",
+        dir,
+        join(dir, "example.ts"),
+      ]);
+      const js = readFileSync(join(dir, "example.js"), "utf8");
+      expect(js).not.toMatch(/^\s*using /m);
+      const output = execFileSync(process.execPath, [join(dir, "example.js")], {
+        encoding: "utf8",
+      });
+      expect(output).toContain("token 0: active 16384 bytes");
+      expect(output).toContain("steps 3, peak 16384 bytes");
+      expect(output).toMatch(/mlx memory summary: every pool and device, 1 pool/);
+      expect(output).toMatch(/\| cache limit +\| +64\.0 MiB/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -3,7 +3,8 @@
  * buffer, and `process.env` is a slow, string-allocating accessor.
  */
 
-let disabledCache: boolean | undefined;
+/** The variable that switched residency off (`null`: none), once read. */
+let disabledByCache: string | null | undefined;
 let profilingCache: boolean | undefined;
 
 /** `"1"` or `"true"` (any case) turns a switch on; anything else, or unset, leaves it off. */
@@ -19,10 +20,22 @@ function flagIsOn(name: string): boolean {
  * {@link resetResidencyEnvCache}.
  */
 export function residencyDisabledByEnv(): boolean {
-  if (disabledCache === undefined) {
-    disabledCache = flagIsOn("MLX_NO_RESIDENCY") || flagIsOn("HF2Q_NO_RESIDENCY");
+  return residencyDisabledEnvName() !== null;
+}
+
+/**
+ * The name of the variable that switches residency off, `MLX_NO_RESIDENCY` first, or `null`
+ * when neither is on. Cached as {@link residencyDisabledByEnv} is.
+ */
+export function residencyDisabledEnvName(): string | null {
+  if (disabledByCache === undefined) {
+    disabledByCache = flagIsOn("MLX_NO_RESIDENCY")
+      ? "MLX_NO_RESIDENCY"
+      : flagIsOn("HF2Q_NO_RESIDENCY")
+        ? "HF2Q_NO_RESIDENCY"
+        : null;
   }
-  return disabledCache;
+  return disabledByCache;
 }
 
 /**
@@ -44,6 +57,6 @@ export function residencyEnabled(requested = true): boolean {
 
 /** Test hook: forgets the cached environment switches so the next read sees `process.env`. */
 export function resetResidencyEnvCache(): void {
-  disabledCache = undefined;
+  disabledByCache = undefined;
   profilingCache = undefined;
 }

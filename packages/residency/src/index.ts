@@ -6,6 +6,7 @@ export { type ErrorCode, isMlxError, MlxError } from "@mlx/errors";
 export {
   resetResidencyEnvCache,
   residencyDisabledByEnv,
+  residencyDisabledEnvName,
   residencyEnabled,
   residencyProfilingEnabled,
 } from "./env.js";

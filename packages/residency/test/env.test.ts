@@ -4,6 +4,7 @@ import {
   ResidencySet,
   resetResidencyEnvCache,
   residencyDisabledByEnv,
+  residencyDisabledEnvName,
   residencyEnabled,
   residencyProfilingEnabled,
 } from "../src/index.js";
@@ -42,6 +43,19 @@ describe("MLX_NO_RESIDENCY / HF2Q_NO_RESIDENCY", () => {
   it("HF2Q_NO_RESIDENCY=1 disables residency, for parity with the seed", () => {
     process.env.HF2Q_NO_RESIDENCY = "1";
     expect(residencyDisabledByEnv()).toBe(true);
+  });
+
+  it("residencyDisabledEnvName names the variable that is set, MLX_NO_RESIDENCY first", () => {
+    expect(residencyDisabledEnvName()).toBeNull();
+    process.env.HF2Q_NO_RESIDENCY = "1";
+    resetResidencyEnvCache();
+    expect(residencyDisabledEnvName()).toBe("HF2Q_NO_RESIDENCY");
+    process.env.MLX_NO_RESIDENCY = "true";
+    resetResidencyEnvCache();
+    expect(residencyDisabledEnvName()).toBe("MLX_NO_RESIDENCY");
+    process.env.MLX_NO_RESIDENCY = "0";
+    resetResidencyEnvCache();
+    expect(residencyDisabledEnvName()).toBe("HF2Q_NO_RESIDENCY");
   });
 
   it("accepts true in any case, and nothing else", () => {

@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { type DeviceOptions, DType, type MlxBuffer, MlxBufferPool, MlxDevice } from "@mlx/pool";
 import { formatBytes } from "../chart.js";
 import { deviceLabel } from "../device-label.js";
@@ -5,6 +6,7 @@ import { SAMPLE_TRACE_PATH } from "../fixtures.js";
 import { type CommandIO, UsageError } from "../io.js";
 import { presetOptions } from "../presets.js";
 import { startProgress } from "../progress.js";
+import { checkChartTarget } from "../replay-chart.js";
 import { quantile } from "../timing.js";
 import { loadTrace, type Trace, type TraceOp } from "../trace.js";
 import { playStep } from "../trace-player.js";
@@ -15,6 +17,8 @@ export interface DemoOptions {
   preset?: string;
   /** Trace whose steps are the tokens; the sample decode by default. */
   trace?: Trace;
+  /** File to write the pooled loop's recording to (`MlxBufferPool.startTrace`), for `replay`. */
+  record?: string;
 }
 
 export interface DemoResult {
@@ -39,6 +43,8 @@ export interface DemoResult {
   directUsPerToken: number;
   /** Steady-state speed ratio: direct over pooled median token time (all tokens when too few). */
   speedup: number;
+  /** Where the pooled loop's trace was written (`--record`), else null. */
+  recordedTrace: string | null;
 }
 
 export const DEFAULT_DEMO_TOKENS = 64;
@@ -57,6 +63,8 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
     throw new UsageError(`--tokens must be a positive integer, got ${String(options.tokens)}`);
   const trace = options.trace ?? loadTrace(SAMPLE_TRACE_PATH);
   if (trace.steps.length === 0) throw new UsageError("the demo trace has no steps");
+  const record = options.record;
+  if (record !== undefined) checkChartTarget(record, "--record");
   const preset = options.preset ?? "seed";
   const device = MlxDevice.open({ backend: options.backend ?? "auto" });
   const pool = new MlxBufferPool(presetOptions(preset));
@@ -66,6 +74,7 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
     bar.phase("pooled", tokens);
     let missesAtWarm = 0;
     const pooledTokenMs = new Float64Array(tokens);
+    if (record !== undefined) pool.startTrace();
     for (let token = 0; token < tokens; token++) {
       if (token === WARMUP_TOKENS) missesAtWarm = pool.stats().misses;
       const start = performance.now();
@@ -78,6 +87,7 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
       if ((token & 15) === 0) bar.update(token);
     }
     const stats = pool.stats();
+    if (record !== undefined) writeFileSync(record, `${JSON.stringify(pool.stopTrace())}\n`);
 
     bar.phase("direct", tokens);
     const directTokenMs = new Float64Array(tokens);
@@ -119,6 +129,7 @@ export function runDemo(options: DemoOptions, io: CommandIO): DemoResult {
       directUsPerToken,
       speedup:
         pooledUsPerToken === 0 ? Number.POSITIVE_INFINITY : directUsPerToken / pooledUsPerToken,
+      recordedTrace: record ?? null,
     };
   } finally {
     bar.stop();
@@ -149,5 +160,10 @@ export function formatDemo(r: DemoResult): string[] {
     `  pooled             ${r.pooledMs.toFixed(1)} ms in all; a token after warm-up ${r.pooledUsPerToken.toFixed(1)} µs (median)`,
     `  direct alloc+free  ${r.directMs.toFixed(1)} ms in all; a token after warm-up ${r.directUsPerToken.toFixed(1)} µs (median)`,
     `  pooled is ${r.speedup.toFixed(1)}x faster per token after warm-up (${(r.directMs / Math.max(1e-9, r.pooledMs)).toFixed(1)}x over the whole run, prefill included)`,
+    ...(r.recordedTrace === null
+      ? []
+      : [
+          `  recorded           ${r.recordedTrace} (pooled timings include the recording; mlx-pool replay ${r.recordedTrace} plays it back)`,
+        ]),
   ];
 }

@@ -8,6 +8,8 @@ export interface DemoCommandOptions {
   tokens: number;
   preset: string;
   json?: boolean;
+  /** Record the native pool demo's pooled loop to this file (an mlx-pool-trace/1 document). */
+  record?: string;
 }
 
 /**
@@ -16,7 +18,14 @@ export interface DemoCommandOptions {
  * Resolves with the exit code.
  */
 export async function demoCommand(opts: DemoCommandOptions, io: CommandIO): Promise<number> {
-  if (opts.backend === "auto" || opts.backend === "webgpu") {
+  if (opts.record !== undefined && opts.backend === "webgpu") {
+    io.err(
+      "mlx-pool demo: --record records the native pool demo; use --backend auto or a native backend",
+    );
+    return 2;
+  }
+  // A recording is of MlxBufferPool, so --record runs the native pool demo.
+  if (opts.record === undefined && (opts.backend === "auto" || opts.backend === "webgpu")) {
     const gpu = await openWebGpu();
     if (gpu.device !== null) {
       try {
