@@ -23,6 +23,6 @@ export { BACKEND_CHOICES, type BackendChoice } from "./backend-choice.js";
 export { type BufferOwner, MlxBuffer } from "./buffer.js";
 export { MlxDevice } from "./device.js";
 export { DType, type ElementArray, type ElementArrayConstructor } from "./dtype.js";
-export type { DeviceOptions, FenceOptions, PoolOptions } from "./options.js";
+export type { ArenaOptions, DeviceOptions, FenceOptions, PoolOptions } from "./options.js";
 export { type AllocRequest, MlxBufferPool } from "./pool.js";
 export type { PoolStats } from "./stats.js";

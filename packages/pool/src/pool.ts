@@ -1,9 +1,9 @@
-import { type CounterMark, disposedError, type SizePolicy, type Slot } from "@mlx/bucket-pool";
+import { type CounterMark, disposedError, type SizePolicy } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
-import type { NativeAllocation } from "./device-memory.js";
 import type { DType } from "./dtype.js";
+import type { LeaseSlot } from "./lease-store.js";
 import type { FenceOptions, PoolOptions } from "./options.js";
 import { droppedPools, POOL_LABEL, PoolResources } from "./pool-resources.js";
 import type { PoolStats } from "./stats.js";
@@ -93,7 +93,7 @@ export class MlxBufferPool implements BufferOwner {
     this.admit(device);
     if (list.length === 0) return [];
     const mark: CounterMark = resources.buckets.markCounters();
-    const slots: Slot<NativeAllocation>[] = [];
+    const slots: LeaseSlot[] = [];
     const memory = device.memory;
     try {
       for (const [byteLength] of list)
@@ -101,21 +101,14 @@ export class MlxBufferPool implements BufferOwner {
       resources.commitResidency();
     } catch (error) {
       for (let i = slots.length - 1; i >= 0; i--)
-        resources.buckets.undoAcquire(slots[i] as Slot<NativeAllocation>);
+        resources.buckets.undoAcquire(slots[i] as LeaseSlot);
       resources.buckets.restoreCounters(mark);
       resources.commitResidency();
       throw error;
     }
     return list.map(
       ([byteLength, dtype, shape], i) =>
-        new MlxBuffer(
-          this,
-          slots[i] as Slot<NativeAllocation>,
-          byteLength,
-          dtype,
-          shape,
-          counts[i] as number,
-        ),
+        new MlxBuffer(this, slots[i] as LeaseSlot, byteLength, dtype, shape, counts[i] as number),
     );
   }
 
