@@ -16,7 +16,7 @@ import { playStep, type TraceActions } from "../trace-player.js";
 export interface ReplayOptions {
   /** Named configuration (`seed` by default); `policy` overrides its size policy. */
   preset?: string;
-  /** Size policy name (`pow2`, `pow2-div4`, ...). */
+  /** Size policy name (`pow2`, `pow2-div4`, ..., or `arena`). */
   policy?: string;
   /** Steps before this index are warm-up for `freshAfterWarmup`. Default 3. */
   warmupSteps?: number;
@@ -58,6 +58,8 @@ export interface ReplayResult {
   evictions: number;
   peakLiveBytes: number;
   peakHeldBytes: number;
+  /** Native allocations the pool held when it held `peakHeldBytes` (slabs under the arena). */
+  nativeAllocationsAtPeak: number;
   footprintRatio: number;
   nsPerAlloc: number;
   series?: ReplaySeries;
@@ -67,11 +69,14 @@ export interface ReplayResult {
 export function replayPoolOptions(preset: string, policy?: string): PoolOptions {
   const options = presetOptions(preset);
   if (policy === undefined) return options;
+  // The arena takes no size-class tuning: it replaces the preset's options whole.
+  if (policy === "arena") return { policy };
   if (!(SIZE_POLICY_NAMES as readonly string[]).includes(policy)) {
     throw new UsageError(
-      `unknown policy ${JSON.stringify(policy)}; known: ${SIZE_POLICY_NAMES.join(", ")}`,
+      `unknown policy ${JSON.stringify(policy)}; known: ${SIZE_POLICY_NAMES.join(", ")}, arena`,
     );
   }
+  if (options.policy === "arena") return { policy };
   return { ...options, policy };
 }
 
@@ -161,6 +166,8 @@ function drive(
   let liveBytes = 0;
   let peakLiveBytes = 0;
   let missesBeforeWarm = 0;
+  let heldPeak = 0;
+  let nativeAtPeak = 0;
   let opIndex = 0;
   const overhead = timerOverheadNs();
   const actions: TraceActions<MlxBuffer> = {
@@ -183,8 +190,14 @@ function drive(
       resets++;
     },
     afterOp: () => {
+      // Outside the timed region: held bytes rise only inside an op, so the peak is seen after one.
+      const now = pool.stats();
+      if (now.heldBytes > heldPeak) {
+        heldPeak = now.heldBytes;
+        nativeAtPeak = now.heldCount;
+      }
       if (recordSeries) {
-        held[opIndex] = pool.stats().heldBytes;
+        held[opIndex] = now.heldBytes;
         liveSeries[opIndex] = liveBytes;
       }
       opIndex++;
@@ -215,6 +228,7 @@ function drive(
     evictions: stats.evictions,
     peakLiveBytes,
     peakHeldBytes: stats.peakHeldBytes,
+    nativeAllocationsAtPeak: nativeAtPeak,
     footprintRatio: peakLiveBytes === 0 ? 0 : stats.peakHeldBytes / peakLiveBytes,
     nsPerAlloc: allocs === 0 ? 0 : Math.max(0, quantile(allocNs, 0.5) - overhead),
   };
