@@ -475,10 +475,10 @@ export class ArenaPool<S, Source = number> {
     try {
       if (this.disposed) {
         if (this.pendingCount === 0) this.disposeArenas();
-      } else {
-        if (this.maxFreeBytes !== Number.POSITIVE_INFINITY) this.trimFree();
-        this.options.onFenceSettled?.();
+      } else if (this.maxFreeBytes !== Number.POSITIVE_INFINITY) {
+        this.trimFree();
       }
+      this.options.onFenceSettled?.();
     } catch (error) {
       this.noteFenceError(error);
     }
