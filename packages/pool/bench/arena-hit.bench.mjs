@@ -54,7 +54,8 @@ function child() {
   };
   const pools = { pow2: new MlxBufferPool(), arena: new MlxBufferPool({ policy: "arena" }) };
   const handles = { pow2: new Array(allocs), arena: new Array(allocs) };
-  for (const name of ["pow2", "arena"]) for (let i = 0; i < 50; i++) run(pools[name], handles[name]);
+  for (const name of ["pow2", "arena"])
+    for (let i = 0; i < 50; i++) run(pools[name], handles[name]);
   const missesBefore = { pow2: pools.pow2.stats().misses, arena: pools.arena.stats().misses };
   const rounds = 40;
   const samples = { pow2: [], arena: [] };
@@ -95,14 +96,7 @@ function parent() {
   for (let p = 0; p < processes; p++) {
     const out = execFileSync(
       process.execPath,
-      [
-        fileURLToPath(import.meta.url),
-        "--child",
-        "--step",
-        args.step,
-        "--backend",
-        args.backend,
-      ],
+      [fileURLToPath(import.meta.url), "--child", "--step", args.step, "--backend", args.backend],
       { encoding: "utf8" },
     );
     runs.push(JSON.parse(out.trim().split("\n").at(-1)));
@@ -132,8 +126,12 @@ function parent() {
   console.log(
     `${summary.backend}: step ${summary.step} of the sample trace, ${summary.allocsPerStep} allocations (+ releases, reset) per step, ${processes} processes`,
   );
-  console.log(`pow2 pool, ns per alloc (process medians):  ${describeResult(summary.pow2NsPerAlloc)}`);
-  console.log(`arena pool, ns per alloc (process medians): ${describeResult(summary.arenaNsPerAlloc)}`);
+  console.log(
+    `pow2 pool, ns per alloc (process medians):  ${describeResult(summary.pow2NsPerAlloc)}`,
+  );
+  console.log(
+    `arena pool, ns per alloc (process medians): ${describeResult(summary.arenaNsPerAlloc)}`,
+  );
   console.log(
     `arena / pow2 per process: median ${summary.ratio.median.toFixed(2)}x (p10 ${summary.ratio.p10.toFixed(2)}, p90 ${summary.ratio.p90.toFixed(2)})`,
   );
