@@ -54,9 +54,9 @@ interface Range {
 function expectDisjoint(ranges: Range[]): void {
   const bySlab = new Map<object, Range[]>();
   for (const r of ranges) {
-    let list = bySlab.get(r.slab);
-    if (list === undefined) bySlab.set(r.slab, (list = []));
-    list.push(r);
+    const list = bySlab.get(r.slab);
+    if (list === undefined) bySlab.set(r.slab, [r]);
+    else list.push(r);
   }
   for (const list of bySlab.values()) {
     list.sort((a, b) => a.start - b.start);
@@ -123,9 +123,9 @@ describe('MlxBufferPool({ policy: "arena" }) against a model', () => {
                 break;
               case "release": {
                 if (live.length === 0) break;
-                const [{ buffer }] = live.splice(o.pick % live.length, 1) as [
-                  { buffer: MlxBuffer },
-                ];
+                const { buffer } = live.splice(o.pick % live.length, 1)[0] as {
+                  buffer: MlxBuffer;
+                };
                 const range = rangeOf(buffer);
                 pool.release(buffer, o.fenced ? { after: fence([range]) } : undefined);
                 stale.push(buffer);

@@ -45,10 +45,11 @@ describe('WebGpuBufferPool({ policy: "arena" }) on a fake device', () => {
   });
 
   it("binding offsets respect minStorageBufferOffsetAlignment and minUniformBufferOffsetAlignment", () => {
-    for (const limits of [
+    const cases: Record<string, number>[] = [
       { minStorageBufferOffsetAlignment: 1024 },
       { minUniformBufferOffsetAlignment: 2048 },
-    ]) {
+    ];
+    for (const limits of cases) {
       const { pool } = setup(limits);
       const want = Math.max(...Object.values(limits));
       for (const n of [1, 300, 5000, 40_000])
