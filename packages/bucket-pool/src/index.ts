@@ -14,6 +14,12 @@ export {
   resolveArenaOptions,
   type SlabArenaOptions,
 } from "./arena/arena-options.js";
+export { ArenaPool } from "./arena/arena-pool.js";
+export type {
+  ArenaLeaseStats,
+  ArenaPoolOptions,
+  ArenaPoolStats,
+} from "./arena/arena-pool-types.js";
 export type { SlabArenaStats } from "./arena/arena-stats.js";
 export { ExactCache } from "./arena/exact-cache.js";
 export { kFitListCount, listIndex, SegregatedFit, searchIndex } from "./arena/segregated-fit.js";

@@ -129,13 +129,16 @@ program
     "drive the pool over a mlx-pool-trace/1 file and report footprint and fresh allocations",
   )
   .argument("<file>", "trace file (JSON, format mlx-pool-trace/1)")
-  .option("--policy <name>", "size policy (pow2, pow2-div2/4/8/16); overrides the preset's")
+  .option(
+    "--policy <name>",
+    "size policy (pow2, pow2-div2/4/8/16, or arena); overrides the preset's",
+  )
   .addOption(presetOption())
   .option("--warmup-steps <n>", "steps before this index are warm-up", integer(0), 3)
   .option("--json", "print one JSON object")
   .option(
     "--chart <file>",
-    "write an SVG chart: held (reserved) bytes under seed, lean (and --policy) beside live (allocated) bytes, per step",
+    "write an SVG chart: held (reserved) bytes under seed, lean, divisions (and --policy) beside live (allocated) bytes, per step",
   )
   .addOption(backendOption())
   .action(

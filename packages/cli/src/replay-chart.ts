@@ -45,7 +45,7 @@ export function replayChart(traceName: string, runs: readonly ChartedRun[]): str
   const series: ChartSeries[] = runs.map(({ label, preset, result }) => {
     const what = preset !== undefined && label === preset ? describePreset(preset) : undefined;
     return {
-      name: `held (reserved), ${label}${what === undefined ? "" : `: ${what}`}; peak ×${result.footprintRatio.toFixed(2)} of live`,
+      name: `held (reserved), ${label}${what === undefined ? "" : `: ${what}`}; peak ×${result.footprintRatio.toFixed(2)} of live in ${slabsOrBuffers(result)}`,
       values: result.series?.held ?? [],
     };
   });
@@ -65,8 +65,16 @@ export function replayChart(traceName: string, runs: readonly ChartedRun[]): str
     notes: [
       "“peak ×N of live” is the footprint ratio: peak held ÷ peak live bytes; ×1.00 would hold nothing beyond what is in use.",
       "Between a held line and the dashed live line: free buffers cached for reuse, and rounding up to size classes.",
+      "Under the arena (lean) the held line is slab bytes: each step up is one slab (a native allocation) made, each step down one freed.",
     ],
   });
+}
+
+/** What the held peak is made of: slabs under the arena, buffers otherwise. */
+function slabsOrBuffers(result: ReplayResult): string {
+  const n = result.nativeAllocationsAtPeak;
+  const what = result.policy === "arena" ? "slab" : "buffer";
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
 }
 
 function describePreset(name: string): string | undefined {

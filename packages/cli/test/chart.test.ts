@@ -52,9 +52,14 @@ describe("--chart", () => {
     const names = (doc.svg.path as Node[]).map((p) => p["@_data-series"]);
     expect(names).toEqual([
       expect.stringMatching(
-        /^held \(reserved\), seed: power-of-two classes.*; peak ×1\.\d\d of live$/,
+        /^held \(reserved\), seed: power-of-two classes.*; peak ×1\.\d\d of live in \d+ buffers$/,
       ),
-      expect.stringMatching(/^held \(reserved\), lean: .*; peak ×1\.\d\d of live$/),
+      expect.stringMatching(
+        /^held \(reserved\), lean: sub-allocation.*; peak ×1\.\d\d of live in \d+ slabs?$/,
+      ),
+      expect.stringMatching(
+        /^held \(reserved\), divisions: .*; peak ×1\.\d\d of live in \d+ buffers$/,
+      ),
       expect.stringMatching(/^live \(allocated\)/),
     ]);
     for (const p of doc.svg.path as Node[])
@@ -112,7 +117,7 @@ describe("--chart", () => {
 
   it("keeps the legend, the notes and the title inside the viewBox", () => {
     const legend = groups(doc, "legend");
-    expect(legend).toHaveLength(3);
+    expect(legend).toHaveLength(4);
     for (const g of legend) {
       const t = (g.text as Node[])[0] as Node;
       const x = Number(t["@_x"]);
@@ -124,7 +129,7 @@ describe("--chart", () => {
     const texts = (doc.svg.text as Node[]).filter((t) =>
       ["title", "subtitle", "note"].includes(String(t["@_class"])),
     );
-    expect(texts.length).toBe(4);
+    expect(texts.length).toBe(5);
     for (const t of texts) {
       const size = t["@_class"] === "title" ? 16 : 12;
       const w = textWidth(textOf(t), size);
@@ -145,20 +150,22 @@ describe("--chart", () => {
     expect(title).not.toContain("/");
     const notes = (doc.svg.text as Node[]).filter((t) => t["@_class"] === "note").map(textOf);
     expect(notes.join(" ")).toMatch(/footprint ratio: peak held ÷ peak live/);
+    expect(notes.join(" ")).toMatch(/held line is slab bytes: each step up is one slab/);
   });
 
-  it("adds a line for a --policy given beside seed and lean, and grows to fit its legend", () => {
+  it("adds a line for a --policy given beside seed, lean and divisions, and grows to fit its legend", () => {
     const { doc: three } = chartOf(SAMPLE_TRACE_PATH, { policy: "pow2-div4" });
     const names = (three.svg.path as Node[]).map((p) => p["@_data-series"]);
     expect(names).toEqual([
       expect.stringMatching(/^held \(reserved\), seed:/),
       expect.stringMatching(/^held \(reserved\), lean:/),
+      expect.stringMatching(/^held \(reserved\), divisions:/),
       expect.stringMatching(/^held \(reserved\), seed with pow2-div4; peak ×/),
       expect.stringMatching(/^live/),
     ]);
     const [, , wide = 0] = String(three.svg["@_viewBox"]).split(" ").map(Number);
     for (const name of names) expect(84 + 34 + textWidth(String(name))).toBeLessThanOrEqual(wide);
-  });
+  }, 30_000);
 });
 
 describe("chart pieces", () => {

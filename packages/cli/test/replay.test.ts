@@ -68,21 +68,48 @@ describe("replay under the seed policy", () => {
   });
 });
 
-describe("the lean preset", () => {
+describe("the lean preset (the arena)", () => {
   it.each(synthetic)("meets the goal on %s where the seed does not", (_, trace) => {
     const seed = replayTrace(trace, { backend: "host", preset: "seed" });
     const lean = replayTrace(trace, { backend: "host", preset: "lean" });
+    expect(lean.policy).toBe("arena");
     expect(seed.footprintRatio).toBeGreaterThan(1.35);
-    expect(lean.footprintRatio).toBeLessThanOrEqual(1.35);
+    expect(lean.footprintRatio).toBeLessThanOrEqual(1.25);
     expect(lean.freshAfterWarmup).toBe(0);
     expect(lean.peakLiveBytes).toBe(seed.peakLiveBytes);
+    // Slabs: far fewer native allocations at the peak than one per buffer.
+    expect(lean.nativeAllocationsAtPeak).toBeGreaterThanOrEqual(1);
+    expect(lean.nativeAllocationsAtPeak * 3).toBeLessThan(seed.nativeAllocationsAtPeak);
   });
 
   it("keeps the sample trace within the goal", () => {
     const lean = replayTrace(sample, { backend: "host", preset: "lean" });
-    expect(lean.footprintRatio).toBeLessThanOrEqual(1.35);
+    expect(lean.footprintRatio).toBeLessThanOrEqual(1.25);
     expect(lean.freshAfterWarmup).toBe(0);
   });
+
+  it("holds at its peak exactly the slabs the pool made and still held", () => {
+    const lean = replayTrace(sample, { backend: "host", preset: "lean" });
+    expect(lean.freshAllocations).toBeGreaterThanOrEqual(lean.nativeAllocationsAtPeak);
+    // With one slab per native allocation, held bytes are slab bytes: multiples of 16 KiB.
+    expect(lean.peakHeldBytes % 16_384).toBe(0);
+  });
+
+  it("--policy arena gives the arena under any preset", () => {
+    const result = replayTrace(sample, { backend: "host", preset: "divisions", policy: "arena" });
+    expect(result.policy).toBe("arena");
+  });
+});
+
+describe("the divisions preset", () => {
+  it.each(synthetic)(
+    "stays within 1.35 on %s with one native allocation per buffer",
+    (_, trace) => {
+      const divisions = replayTrace(trace, { backend: "host", preset: "divisions" });
+      expect(divisions.footprintRatio).toBeLessThanOrEqual(1.35);
+      expect(divisions.freshAfterWarmup).toBe(0);
+    },
+  );
 
   it("--policy overrides the preset's size policy", () => {
     const result = replayTrace(sample, { backend: "host", policy: "pow2-div4" });

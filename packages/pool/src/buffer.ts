@@ -1,7 +1,7 @@
-import type { Slot } from "@mlx/bucket-pool";
 import { MlxError } from "@mlx/errors";
 import type { NativeAllocation } from "./device-memory.js";
 import type { DType, ElementArray } from "./dtype.js";
+import type { LeaseSlot } from "./lease-store.js";
 
 /** Who can end a buffer's lease: its pool, or the device that allocated it directly. */
 export interface BufferOwner {
@@ -22,7 +22,7 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
   /** @internal */
   readonly owner: BufferOwner;
   /** @internal */
-  readonly slot: Slot<NativeAllocation>;
+  readonly slot: LeaseSlot;
   /** @internal The slot's generation when this lease began. */
   readonly generation: number;
   /**
@@ -34,7 +34,7 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
   /** @internal Made by the device and the pool only. */
   constructor(
     owner: BufferOwner,
-    slot: Slot<NativeAllocation>,
+    slot: LeaseSlot,
     byteLength: number,
     dtype: DType,
     shape: readonly number[],
@@ -55,9 +55,30 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
     return this.slot.capacity;
   }
 
-  /** Contents address of the allocation: equal addresses are the same memory. Readable when stale. */
+  /**
+   * Address of the buffer's first byte: equal addresses are the same memory. Readable when
+   * stale. Under the arena policy it lies `byteOffset` bytes into its slab.
+   */
   get address(): bigint {
-    return this.slot.handle.address;
+    const offset = this.slot.offset;
+    const base = this.slot.handle.address;
+    return offset === undefined || offset === 0 ? base : base + BigInt(offset);
+  }
+
+  /**
+   * Where this buffer's bytes start inside its native allocation: the range's offset in its slab
+   * under the arena policy, 0 for a buffer of its own. Readable when stale.
+   */
+  get byteOffset(): number {
+    return this.slot.offset ?? 0;
+  }
+
+  /**
+   * @internal The native allocation holding this buffer (its slab under the arena policy), for
+   * the native-handle getters: its handle with {@link byteOffset} names the buffer's bytes.
+   */
+  get nativeAllocation(): NativeAllocation {
+    return this.slot.handle;
   }
 
   /** True once the lease ended (release, reset, clear, dispose). */
@@ -67,7 +88,7 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
 
   /** The requested bytes, zero-copy. Throws `STALE_BUFFER` after the lease ended. */
   bytes(): Uint8Array {
-    return new Uint8Array(this.contents("bytes"), 0, this.byteLength);
+    return new Uint8Array(this.contents("bytes"), this.slot.offset ?? 0, this.byteLength);
   }
 
   /**
@@ -75,14 +96,18 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
    * `elementCount` elements. Throws `STALE_BUFFER` after the lease ended.
    */
   typed(): T {
-    return new this.dtype.arrayType(this.contents("typed"), 0, this.elementCount);
+    return new this.dtype.arrayType(
+      this.contents("typed"),
+      this.slot.offset ?? 0,
+      this.elementCount,
+    );
   }
 
   /** Copies `length` bytes from `offset` out; works where zero-copy views are refused. */
   read(offset = 0, length = this.byteLength - offset): Uint8Array {
     this.checkLive("read");
     this.checkRange("read", offset, length);
-    return this.slot.handle.native.read(offset, length);
+    return this.slot.handle.native.read((this.slot.offset ?? 0) + offset, length);
   }
 
   /** Copies `data` in at `offset`; works where zero-copy views are refused. */
@@ -92,7 +117,7 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
       throw new MlxError("INVALID_ARGUMENT", "write: data must be a Uint8Array", { value: data });
     }
     this.checkRange("write", offset, data.byteLength);
-    this.slot.handle.native.write(offset, data);
+    this.slot.handle.native.write((this.slot.offset ?? 0) + offset, data);
   }
 
   /** Ends this lease: a pooled buffer is released to its pool, a direct one freed now. */

@@ -3,7 +3,7 @@ import { describeValue, MlxError } from "@mlx/errors";
 import { type BackendName, backendStatus, type NativeDevice, openDevice } from "@mlx/metal-native";
 import { chooseBackend } from "./backend-choice.js";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
-import { DeviceMemory } from "./device-memory.js";
+import { DeviceMemory, type NativeAllocation } from "./device-memory.js";
 import type { DType, ElementArrayOf } from "./dtype.js";
 import { checkMemoryLimit, noteDirectAlloc, noteDirectFree } from "./memory-registry.js";
 import { fromNativeError } from "./native-error.js";
@@ -202,7 +202,8 @@ export class MlxDevice implements BufferOwner {
   }
 
   private freeDirect(buffer: MlxBuffer): void {
-    const slot = buffer.slot;
+    // A direct buffer's lease is always a slot of its own.
+    const slot = buffer.slot as Slot<NativeAllocation>;
     slot.generation++;
     slot.state = SlotState.Destroyed;
     this.memory.free(slot.handle);

@@ -38,7 +38,7 @@ export {
   resetPeakMemory,
 } from "./memory-stats.js";
 export { memorySummary } from "./memory-summary.js";
-export type { DeviceOptions, FenceOptions, PoolOptions } from "./options.js";
+export type { ArenaOptions, DeviceOptions, FenceOptions, PoolOptions } from "./options.js";
 export { type AllocRequest, MlxBufferPool } from "./pool.js";
 export type { PoolStats } from "./stats.js";
 export { type PoolTrace, TRACE_FORMAT, type TraceOp } from "./trace-recorder.js";

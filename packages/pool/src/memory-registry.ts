@@ -1,13 +1,13 @@
-import type { BucketPool } from "@mlx/bucket-pool";
 import { MlxError } from "@mlx/errors";
-import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
+import type { DeviceMemory } from "./device-memory.js";
+import type { LeaseStore } from "./lease-store.js";
 
 /**
  * What the process-wide memory figures read of one pool: its existing counters (no work per
  * alloc), the devices it has allocated from, and when it last took buffers back.
  */
 export interface PoolMemory {
-  readonly buckets: BucketPool<NativeAllocation, DeviceMemory>;
+  readonly buckets: LeaseStore;
   /** Every device memory this pool has made a fresh allocation from. */
   readonly devices: Set<DeviceMemory>;
   readonly disposed: boolean;

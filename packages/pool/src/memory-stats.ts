@@ -1,7 +1,7 @@
-import { SlotState } from "@mlx/bucket-pool";
+import { ArenaPool, BucketPool, SlotState } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
 import { MlxDevice } from "./device.js";
-import type { DeviceMemory } from "./device-memory.js";
+import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
 import {
   type DirectCounts,
   direct,
@@ -116,19 +116,34 @@ function addWholePool(stats: MemoryStats, pool: PoolMemory): void {
 function addPoolShare(stats: MemoryStats, pool: PoolMemory, memory: DeviceMemory): void {
   let active = 0;
   let held = 0;
-  pool.buckets.forEachSlot((slot) => {
-    if (slot.handle.memory !== memory) return;
-    held += slot.capacity;
-    if (slot.state === SlotState.InUse) {
-      active += slot.requested;
-      stats.activeCount++;
-    } else if (slot.state === SlotState.Free) {
-      stats.cacheBytes += slot.capacity;
-      stats.cacheCount++;
-    } else if (slot.state === SlotState.Pending) {
-      stats.pendingBytes += slot.capacity;
+  const store = pool.buckets;
+  if (store instanceof ArenaPool) {
+    // An arena keeps one SlabArena per device: its counters are that device's share.
+    for (const [source, arena] of (
+      store as ArenaPool<NativeAllocation, DeviceMemory>
+    ).arenaEntries()) {
+      if (source !== memory) continue;
+      const a = arena.stats();
+      active += a.requestedBytes;
+      held += a.heldBytes;
+      stats.activeCount += a.liveCount;
+      stats.cacheBytes += a.heldBytes - a.liveBytes;
     }
-  });
+  } else if (store instanceof BucketPool) {
+    (store as BucketPool<NativeAllocation, DeviceMemory>).forEachSlot((slot) => {
+      if (slot.handle.memory !== memory) return;
+      held += slot.capacity;
+      if (slot.state === SlotState.InUse) {
+        active += slot.requested;
+        stats.activeCount++;
+      } else if (slot.state === SlotState.Free) {
+        stats.cacheBytes += slot.capacity;
+        stats.cacheCount++;
+      } else if (slot.state === SlotState.Pending) {
+        stats.pendingBytes += slot.capacity;
+      }
+    });
+  }
   stats.activeBytes += active;
   stats.peakActiveBytes += active;
   stats.reservedBytes += held;

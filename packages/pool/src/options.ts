@@ -1,4 +1,4 @@
-import type { PoolLimits, SizePolicy } from "@mlx/bucket-pool";
+import type { FreedBlockReuse, PoolLimits, SizePolicy } from "@mlx/bucket-pool";
 import type { ResidencyEvent } from "@mlx/residency";
 import type { BackendChoice } from "./backend-choice.js";
 
@@ -17,8 +17,14 @@ export interface DeviceOptions {
 
 /** Options of `MlxBufferPool`: a size policy, the limits of `PoolLimits`, debug poisoning. */
 export interface PoolOptions extends PoolLimits {
-  /** Size classes: a policy object or its name (`"pow2"`, next power of two, by default; `"pow2-div4"`...). */
+  /**
+   * Size classes: a policy object or its name (`"pow2"`, next power of two, by default;
+   * `"pow2-div4"`...), or `"arena"`: buffers are ranges packed into a few large native
+   * allocations (slabs), see {@link ArenaOptions}.
+   */
   policy?: SizePolicy | string;
+  /** Tuning of `policy: "arena"` (setting it without that policy is `INVALID_ARGUMENT`). */
+  arena?: ArenaOptions;
   /**
    * Debug: fill recycled memory with this byte (true = 0xa5) when a buffer returns to the pool,
    * so reads through stale views show garbage instead of plausible data. Default: off, or
@@ -31,4 +37,21 @@ export interface PoolOptions extends PoolLimits {
 export interface FenceOptions {
   /** A promise (or thenable) that settles when the GPU work using the buffers is done. */
   after?: PromiseLike<unknown>;
+}
+
+/**
+ * Options of the arena policy. Every buffer's `byteOffset` and length are multiples of 256
+ * bytes (of `alignment` when larger).
+ */
+export interface ArenaOptions {
+  /** Offsets are multiples of this power of two (1 to 4096; 256 whatever smaller). Default 256. */
+  alignment?: number;
+  /** Smallest slab (a multiple of 16 KiB, at least 64 KiB). Default 1 MiB. */
+  minSlabBytes?: number;
+  /** Largest slab for requests that fit one. Default 256 MiB. */
+  maxSlabBytes?: number;
+  /** A new slab is at least held bytes / this. Default 8. */
+  slabHeldDivisor?: number;
+  /** How freed large ranges are reused (`"merge-first"`, the default, holds the least). */
+  freedBlockReuse?: FreedBlockReuse;
 }

@@ -1,7 +1,9 @@
 import { BucketPool, limitsOf, type SizePolicy, sizePolicyByName } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
 import { ResidencyBinding } from "@mlx/residency";
+import { ARENA_POLICY, arenaStore } from "./arena-source.js";
 import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
+import type { LeaseStore } from "./lease-store.js";
 import {
   checkMemoryLimit,
   enforceCacheLimit,
@@ -20,7 +22,8 @@ export const POOL_LABEL = "MlxBufferPool";
  * refers back to the pool.
  */
 export class PoolResources implements PoolMemory {
-  readonly buckets: BucketPool<NativeAllocation, DeviceMemory>;
+  /** Size classes (`BucketPool`) or, under `policy: "arena"`, ranges of slabs (`ArenaPool`). */
+  readonly buckets: LeaseStore;
   readonly devices = new Set<DeviceMemory>();
   lastReturn = 0;
   /** The device memory whose residency set this pool registers into (one per pool). */
@@ -29,9 +32,29 @@ export class PoolResources implements PoolMemory {
   residencyCommits = 0;
 
   constructor(options: PoolOptions) {
+    const poisonByte = poisonByteOf(options.poison ?? process.env.MLX_POOL_POISON === "1");
+    if (options.policy === ARENA_POLICY) {
+      this.buckets = arenaStore(
+        POOL_LABEL,
+        options,
+        {
+          allocate: (bytes, memory, inBatch) => this.allocateFresh(bytes, memory, inBatch),
+          free: (allocation) => allocation.memory.free(allocation),
+          onFenceSettled: () => this.commitResidency(),
+        },
+        poisonByte,
+      );
+      return;
+    }
+    if (options.arena !== undefined) {
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `MlxBufferPool: the arena option needs policy "arena", got policy ${describeValue(options.policy)}`,
+        { value: options.policy },
+      );
+    }
     const policy: SizePolicy | undefined =
       typeof options.policy === "string" ? sizePolicyByName(options.policy) : options.policy;
-    const poisonByte = poisonByteOf(options.poison ?? process.env.MLX_POOL_POISON === "1");
     this.buckets = new BucketPool<NativeAllocation, DeviceMemory>({
       label: POOL_LABEL,
       allocate: (capacity, memory, inBatch) => this.allocateFresh(capacity, memory, inBatch),

@@ -67,4 +67,27 @@ describe("README", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it("its arena example runs and prints what its comments say", () => {
+    const readme = readFileSync(join(packageDir, "README.md"), "utf8");
+    const example = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].find((m) =>
+      m[1]?.includes('policy: "arena"'),
+    )?.[1];
+    expect(example).toBeDefined();
+    const dir = mkdtempSync(join(packageDir, ".readme-"));
+    try {
+      const file = join(dir, "arena.mjs");
+      writeFileSync(file, example as string);
+      const output = execFileSync(process.execPath, [file], { encoding: "utf8" });
+      expect(output.trim().split("\n")).toEqual([
+        "0 65536 1024 100096",
+        "true",
+        "true 1",
+        "7",
+        "fresh-only 1",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -3,7 +3,10 @@ import { describeValue, MlxError } from "@mlx/errors";
 
 /** Options of a {@link WebGpuBufferPool}; every limit is off unless set. */
 export interface WebGpuPoolOptions {
-  /** Size classes: a policy or its name (`pow2`, `pow2-div4`, ...). Default `pow2`. */
+  /**
+   * Size classes: a policy or its name (`pow2`, `pow2-div4`, ...), or `"arena"`: leases are
+   * ranges of a few large GPUBuffers (slabs), bound at `byteOffset`. Default `pow2`.
+   */
   policy?: SizePolicy | string | undefined;
   /** Cache limit: free bytes above it are destroyed, least recently freed first. */
   maxFreeBytes?: number | undefined;
@@ -53,4 +56,14 @@ export function checkOptions(options: unknown): void {
       value: label,
     });
   }
+}
+
+/** Binding offsets the device accepts: both offset alignments, and at least 256. */
+export function offsetAlignmentOf(device: GPUDevice): number {
+  const limits = device.limits as Partial<GPUSupportedLimits> | undefined;
+  return Math.max(
+    256,
+    limits?.minStorageBufferOffsetAlignment ?? 256,
+    limits?.minUniformBufferOffsetAlignment ?? 256,
+  );
 }

@@ -1,6 +1,19 @@
-import { type BucketPoolStats, checkByteLength, disposedError, type Fence } from "@mlx/bucket-pool";
+import {
+  type BucketPoolStats,
+  checkByteLength,
+  disposedError,
+  type Fence,
+  kSlabRoundBytes,
+} from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
-import { checkOptions, resolvePolicy, type WebGpuPoolOptions } from "./options.js";
+import { ArenaSlotStore } from "./arena-slot-store.js";
+import type { GpuLeaseStore } from "./lease-store.js";
+import {
+  checkOptions,
+  offsetAlignmentOf,
+  resolvePolicy,
+  type WebGpuPoolOptions,
+} from "./options.js";
 import { SlotStore } from "./slot-store.js";
 import { checkUsage, isMappable } from "./usage.js";
 import { PooledBuffer, type WebGpuBuffer } from "./webgpu-buffer.js";
@@ -37,7 +50,9 @@ export class WebGpuBufferPool {
   readonly label: string;
   /** The device's `maxBufferSize`: larger requests are `INVALID_ARGUMENT`. */
   readonly maxBufferSize: number;
-  private readonly store: SlotStore;
+  private readonly store: GpuLeaseStore;
+  /** Under the arena: the largest request a slab can hold (slabs are multiples of 16 KiB). */
+  private readonly arenaMaxRequest: number;
   /** Live leases whose buffers could be mapped: `release`/`reset` check they are unmapped. */
   private readonly mappable = new Set<PooledBuffer>();
   private disposed = false;
@@ -59,6 +74,21 @@ export class WebGpuBufferPool {
     this.label = options?.label ?? "mlx-webgpu-pool";
     this.maxBufferSize = device.limits?.maxBufferSize ?? Number.MAX_SAFE_INTEGER;
     const label = this.label;
+    if (options?.policy === "arena") {
+      this.arenaMaxRequest = Math.floor(this.maxBufferSize / kSlabRoundBytes) * kSlabRoundBytes;
+      this.store = new ArenaSlotStore({
+        allocate: (bytes, usage) =>
+          device.createBuffer({ size: bytes, usage, label: `${label} slab ${bytes}` }),
+        destroy: (buffer) => buffer.destroy(),
+        alignment: offsetAlignmentOf(device),
+        maxBufferSize: this.maxBufferSize,
+        maxFreeBytes: options.maxFreeBytes,
+        maxHeldBytes: options.maxHeldBytes,
+        maxBuffers: options.maxBuffers,
+      });
+      return;
+    }
+    this.arenaMaxRequest = Number.POSITIVE_INFINITY;
     this.store = new SlotStore({
       allocate: (capacity, usage) =>
         device.createBuffer({ size: capacity, usage, label: `${label} ${capacity}` }),
@@ -86,6 +116,8 @@ export class WebGpuBufferPool {
       );
     }
     checkUsage(usage, "alloc");
+    if (this.arenaMaxRequest !== Number.POSITIVE_INFINITY)
+      this.checkArenaRequest(byteLength, usage);
     const lease = new PooledBuffer(
       this.store,
       this.store.acquire(byteLength, usage),
@@ -140,6 +172,27 @@ export class WebGpuBufferPool {
 
   [Symbol.dispose](): void {
     this.dispose();
+  }
+
+  /**
+   * A mapped slab would hold back every range in it, so mappable usages are refused under the
+   * arena; a request is at most the largest slab the device accepts.
+   */
+  private checkArenaRequest(byteLength: number, usage: number): void {
+    if (isMappable(usage)) {
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `alloc: usage ${usage} includes MAP_READ or MAP_WRITE, which the arena policy refuses (mapping a slab would map every lease in it); use a pool of the pow2 policy for staging buffers`,
+        { value: usage },
+      );
+    }
+    if (Math.ceil(byteLength / kSlabRoundBytes) * kSlabRoundBytes > this.arenaMaxRequest) {
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `alloc: byteLength ${byteLength} needs a slab above the device's maxBufferSize ${this.maxBufferSize} (slabs are multiples of 16 KiB)`,
+        { value: byteLength },
+      );
+    }
   }
 
   private ownLease(buffer: WebGpuBuffer): PooledBuffer {

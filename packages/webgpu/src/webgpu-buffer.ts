@@ -1,13 +1,21 @@
 import { MlxError } from "@mlx/errors";
-import type { GpuSlot, SlotStore } from "./slot-store.js";
+import type { GpuLease, GpuLeaseStore } from "./lease-store.js";
 
 /** One lease of a pooled GPUBuffer, as {@link WebGpuBufferPool.alloc} hands it out. */
 export interface WebGpuBuffer {
-  /** The pooled buffer, `capacity` bytes; bind `[0, byteLength)`. Throws `STALE_BUFFER` after the lease. */
+  /**
+   * The pooled buffer; bind `[byteOffset, byteOffset + byteLength)`. Throws `STALE_BUFFER` after
+   * the lease. Under `policy: "arena"` it is a slab that other leases share.
+   */
   readonly buffer: GPUBuffer;
+  /**
+   * Where the lease starts in `buffer`: 0 for a buffer of its own; under the arena its range's
+   * offset, a multiple of the device's storage and uniform offset alignments.
+   */
+  readonly byteOffset: number;
   /** The requested length. */
   readonly byteLength: number;
-  /** The buffer's size: the size class of `byteLength`. */
+  /** The lease's room: the size class of `byteLength` (its range's size under the arena). */
   readonly capacity: number;
   readonly usage: GPUBufferUsageFlags;
   /** True once the lease ended (release, reset, dispose). */
@@ -19,13 +27,18 @@ export class PooledBuffer implements WebGpuBuffer {
   readonly byteLength: number;
   readonly usage: GPUBufferUsageFlags;
   /** @internal */
-  readonly store: SlotStore;
+  readonly store: GpuLeaseStore;
   /** @internal */
-  readonly slot: GpuSlot;
+  readonly slot: GpuLease;
   /** @internal */
   readonly generation: number;
 
-  constructor(store: SlotStore, slot: GpuSlot, byteLength: number, usage: GPUBufferUsageFlags) {
+  constructor(
+    store: GpuLeaseStore,
+    slot: GpuLease,
+    byteLength: number,
+    usage: GPUBufferUsageFlags,
+  ) {
     this.store = store;
     this.slot = slot;
     this.generation = slot.generation;
@@ -35,6 +48,10 @@ export class PooledBuffer implements WebGpuBuffer {
 
   get capacity(): number {
     return this.slot.capacity;
+  }
+
+  get byteOffset(): number {
+    return this.slot.offset ?? 0;
   }
 
   get stale(): boolean {

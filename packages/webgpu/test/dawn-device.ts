@@ -55,13 +55,14 @@ export async function readBack(
   device: GPUDevice,
   source: GPUBuffer,
   byteLength: number,
+  sourceOffset = 0,
 ): Promise<Uint32Array> {
   const staging = device.createBuffer({
     size: byteLength,
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
   });
   const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(source, 0, staging, 0, byteLength);
+  encoder.copyBufferToBuffer(source, sourceOffset, staging, 0, byteLength);
   device.queue.submit([encoder.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
   const out = new Uint32Array(staging.getMappedRange().slice(0));

@@ -91,6 +91,65 @@ describe.skipIf(dawn.device === null)("WebGpuBufferPool on a real GPUDevice (Daw
     pass.end();
   }
 
+  it('policy "arena": kernels write leases bound at their offsets in shared slabs; no lease touches another', async () => {
+    const arena = new WebGpuBufferPool(device, { label: "arena-test", policy: "arena" });
+    try {
+      const sizes = [4096, 1024, 4096, 65536, 512, 20_000];
+      for (let step = 0; step < 3; step++) {
+        const leases = sizes.map((n) => arena.alloc(n, STORAGE));
+        const seeds = sizes.map(() => arena.alloc(16, BufferUsage.UNIFORM | BufferUsage.COPY_DST));
+        const encoder = device.createCommandEncoder();
+        leases.forEach((lease, i) => {
+          const seed = seeds[i] as (typeof seeds)[number];
+          device.queue.writeBuffer(
+            seed.buffer,
+            seed.byteOffset,
+            new Uint32Array([step * 100 + i, 0, 0, 0]),
+          );
+          const pass = encoder.beginComputePass();
+          pass.setPipeline(fill);
+          pass.setBindGroup(
+            0,
+            device.createBindGroup({
+              layout: fill.getBindGroupLayout(0),
+              entries: [
+                {
+                  binding: 0,
+                  resource: {
+                    buffer: lease.buffer,
+                    offset: lease.byteOffset,
+                    size: lease.byteLength,
+                  },
+                },
+                {
+                  binding: 1,
+                  resource: { buffer: seed.buffer, offset: seed.byteOffset, size: 16 },
+                },
+              ],
+            }),
+          );
+          pass.dispatchWorkgroups(Math.ceil(lease.byteLength / 4 / 64));
+          pass.end();
+        });
+        device.queue.submit([encoder.finish()]);
+        expect(new Set(leases.map((l) => l.buffer)).size).toBe(1); // one slab for all of them
+        for (const [i, lease] of leases.entries()) {
+          expect(lease.byteOffset % device.limits.minStorageBufferOffsetAlignment).toBe(0);
+          const got = await readBack(device, lease.buffer, lease.byteLength, lease.byteOffset);
+          const want = Uint32Array.from(
+            { length: lease.byteLength / 4 },
+            (_, k) => k * 3 + step * 100 + i,
+          );
+          expect(got).toEqual(want);
+        }
+        arena.reset();
+      }
+      expect(arena.stats()).toMatchObject({ policy: "arena", heldCount: 2, misses: 2 });
+    } finally {
+      arena.dispose();
+    }
+  });
+
   it("kernels write pooled buffers across resets; every read-back is right and buffers are reused", async () => {
     pool = new WebGpuBufferPool(device, { label: "test" });
     const sizes = [4096, 1000, 4096, 65536, 300];

@@ -22,9 +22,10 @@ export const kDefaultSlabHeldDivisor = 8;
 export interface SlabArenaOptions<S> {
   /**
    * Makes one native allocation of exactly `bytes` bytes (a slab). May throw: every live range
-   * stays as it was (entirely free slabs freed just before stay freed).
+   * stays as it was (entirely free slabs freed just before stay freed). `inBatch` is what the
+   * caller passed to `allocateChecked`: true when several allocations finish together.
    */
-  allocateSlab(bytes: number): S;
+  allocateSlab(bytes: number, inBatch: boolean): S;
   /** Frees a slab now. Called by `clear`, by a miss that replaces free slabs, and by `dispose`. */
   freeSlab(slab: S, bytes: number): void;
   /**

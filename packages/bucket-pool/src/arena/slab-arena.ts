@@ -56,7 +56,7 @@ export class SlabArena<S> {
   /** The last error `freeSlab` threw while a miss replaced free slabs (counted in stats). */
   lastFreeSlabError: unknown = undefined;
 
-  private readonly allocateSlab: (bytes: number) => S;
+  private readonly allocateSlab: (bytes: number, inBatch: boolean) => S;
   private readonly freeSlab: (slab: S, bytes: number) => void;
   private readonly recycler = new BlockRecycler<S>();
   private readonly fit: SegregatedFit<S>;
@@ -140,16 +140,16 @@ export class SlabArena<S> {
    * {@link allocate} for a caller (a pool) that has already checked that `byteLength` is an
    * integer from 1 to 2^42 and that the arena is not disposed: the hot path checks once.
    */
-  allocateChecked(byteLength: number): ArenaBlock<S> {
+  allocateChecked(byteLength: number, inBatch = false): ArenaBlock<S> {
     let block: ArenaBlock<S> | null;
     if (byteLength <= kSmallMaxBytes) {
       const index = this.small.classIndex(byteLength);
       block = this.small.take(index);
-      if (block === null) block = this.cellOfNewChunk(index);
+      if (block === null) block = this.cellOfNewChunk(index, inBatch);
     } else {
       const size = this.roundToGranule(byteLength);
       block = this.cache.take(size);
-      if (block === null) block = this.takeFromFit(size);
+      if (block === null) block = this.takeFromFit(size, inBatch);
     }
     if (block.chunk === null) block.fresh = block.freshFrom === block.offset;
     block.state = BlockState.Live;
@@ -338,6 +338,13 @@ export class SlabArena<S> {
     };
   }
 
+  /** Bytes of the range a request of `byteLength` (1 to 2^42, checked) gets: its cell or block size. */
+  rangeSize(byteLength: number): number {
+    return byteLength <= kSmallMaxBytes
+      ? this.small.classSize(this.small.classIndex(byteLength))
+      : this.roundToGranule(byteLength);
+  }
+
   /** `n` rounded up to the granule, as a small integer where it fits (see SegregatedFit.units). */
   private roundToGranule(n: number): number {
     const mask = this.granule - 1;
@@ -345,8 +352,8 @@ export class SlabArena<S> {
   }
 
   /** A fresh chunk for small class `index` (a miss of its lists), and its first cell. */
-  private cellOfNewChunk(index: number): ArenaBlock<S> {
-    const block = this.takeFromFit(kChunkBytes);
+  private cellOfNewChunk(index: number, inBatch: boolean): ArenaBlock<S> {
+    const block = this.takeFromFit(kChunkBytes, inBatch);
     this.small.addChunk(index, block);
     return this.small.take(index) as ArenaBlock<S>;
   }
@@ -355,12 +362,12 @@ export class SlabArena<S> {
    * A block of the fit, with cached blocks (every one, or those of nearby sizes) merged first: a
    * buffer that grows a little each step must find its old hole joined with its neighbours.
    */
-  private takeFromFit(size: number): ArenaBlock<S> {
+  private takeFromFit(size: number, inBatch: boolean): ArenaBlock<S> {
     if (this.cache.count > 0) {
       if (this.mergeAllOnMiss) this.cache.flush(this.releaseToFit);
       else this.cache.flushNear(size, this.releaseToFit);
     }
-    return this.fit.take(size) ?? this.refill(size);
+    return this.fit.take(size) ?? this.refill(size, inBatch);
   }
 
   private readonly releaseToFit = (block: ArenaBlock<S>): void => {
@@ -371,12 +378,12 @@ export class SlabArena<S> {
    * Nothing free holds `size`: cached blocks and spare chunks go back first (merged, they may
    * hold it), then a new slab is made and entirely free slabs are freed.
    */
-  private refill(size: number): ArenaBlock<S> {
+  private refill(size: number, inBatch: boolean): ArenaBlock<S> {
     if (this.returnCached() > 0) {
       const block = this.fit.take(size);
       if (block !== null) return block;
     }
-    return this.takeFromNewSlab(size);
+    return this.takeFromNewSlab(size, inBatch);
   }
 
   private returnCached(): number {
@@ -389,7 +396,7 @@ export class SlabArena<S> {
     return returned;
   }
 
-  private takeFromNewSlab(size: number): ArenaBlock<S> {
+  private takeFromNewSlab(size: number, inBatch: boolean): ArenaBlock<S> {
     // What stays held once the entirely free slabs are gone.
     const kept = this.heldBytesNow - this.fit.emptyBytes;
     const scaled = Math.min(
@@ -406,7 +413,7 @@ export class SlabArena<S> {
     // Entirely free slabs go before the new one is made, so that native memory never holds both
     // (on the CLI's synthetic traces that overlap would add up to a third to the held peak).
     this.releaseEmptySlabsOnMiss();
-    const handle = this.allocateSlab(bytes);
+    const handle = this.allocateSlab(bytes, inBatch);
     const slab = new Slab(handle, bytes, this.nextSlabId++, this);
     this.slabs.add(slab);
     this.slabAllocations++;

@@ -19,7 +19,7 @@ export interface ReplayCommandOptions {
 
 /**
  * `mlx-pool replay FILE`: one replay with the chosen preset/policy, printed as JSON or text.
- * With `chart`, the trace is also replayed under the other configurations (seed and lean, or
+ * With `chart`, the trace is also replayed under the other configurations (seed, lean and divisions, or
  * the given policy beside them) and the held lines drawn with the live line.
  */
 export function replayCommand(
@@ -76,11 +76,12 @@ export function replayCommand(
   return result;
 }
 
-/** Configurations drawn by `--chart`: seed and lean, plus the chosen policy when it is another. */
+/** Configurations drawn by `--chart`: seed, lean and divisions, plus the chosen policy when it is another. */
 function chartRuns(options: ReplayCommandOptions): ChartRun[] {
   const runs: ChartRun[] = [
     { label: "seed", preset: "seed" },
     { label: "lean", preset: "lean" },
+    { label: "divisions", preset: "divisions" },
   ];
   if (options.policy !== undefined) {
     const preset = options.preset ?? "seed";
@@ -100,7 +101,7 @@ export function formatReplay(r: ReplayResult): string[] {
     `preset ${r.preset}, policy ${r.policy}, backend ${r.backend}, ${r.steps} steps (warm-up ${r.warmupSteps})`,
     `allocs ${r.allocs}, releases ${r.releases}, resets ${r.resets}`,
     `fresh allocations ${r.freshAllocations} (${r.freshAfterWarmup} after warm-up), hits ${r.hits}, evictions ${r.evictions}`,
-    `peak live ${formatBytes(r.peakLiveBytes)} (PyTorch: allocated, MLX: active), peak held ${formatBytes(r.peakHeldBytes)} (PyTorch: reserved, MLX: active + cache)`,
+    `peak live ${formatBytes(r.peakLiveBytes)} (PyTorch: allocated, MLX: active), peak held ${formatBytes(r.peakHeldBytes)} (PyTorch: reserved, MLX: active + cache) in ${r.nativeAllocationsAtPeak} native allocations`,
     r.peakLiveBytes === 0
       ? "footprint ratio: none (nothing was live)"
       : `footprint ratio ${r.footprintRatio.toFixed(3)} (peak held / peak live; 1 holds nothing beyond what is in use)`,

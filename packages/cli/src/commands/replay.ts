@@ -16,7 +16,7 @@ import { playStep, type TraceActions } from "../trace-player.js";
 export interface ReplayOptions {
   /** Named configuration (`seed` by default); `policy` overrides its size policy. */
   preset?: string;
-  /** Size policy name (`pow2`, `pow2-div4`, ...). */
+  /** Size policy name (`pow2`, `pow2-div4`, ..., or `arena`). */
   policy?: string;
   /** Steps before this index are warm-up for `freshAfterWarmup`. Default 3. */
   warmupSteps?: number;
@@ -58,6 +58,8 @@ export interface ReplayResult {
   evictions: number;
   peakLiveBytes: number;
   peakHeldBytes: number;
+  /** Native allocations the pool held when it held `peakHeldBytes` (slabs under the arena). */
+  nativeAllocationsAtPeak: number;
   footprintRatio: number;
   /** Median over the timed steps of the step's wall time per allocation (see `timeAllocs`). */
   nsPerAlloc: number;
@@ -68,11 +70,14 @@ export interface ReplayResult {
 export function replayPoolOptions(preset: string, policy?: string): PoolOptions {
   const options = presetOptions(preset);
   if (policy === undefined) return options;
+  // The arena takes no size-class tuning: it replaces the preset's options whole.
+  if (policy === "arena") return { policy };
   if (!(SIZE_POLICY_NAMES as readonly string[]).includes(policy)) {
     throw new UsageError(
-      `unknown policy ${JSON.stringify(policy)}; known: ${SIZE_POLICY_NAMES.join(", ")}`,
+      `unknown policy ${JSON.stringify(policy)}; known: ${SIZE_POLICY_NAMES.join(", ")}, arena`,
     );
   }
+  if (options.policy === "arena") return { policy };
   return { ...options, policy };
 }
 
@@ -162,6 +167,8 @@ function drive(
   let liveBytes = 0;
   let peakLiveBytes = 0;
   let missesBeforeWarm = 0;
+  let heldPeak = 0;
+  let nativeAtPeak = 0;
   let opIndex = 0;
   const actions: TraceActions<MlxBuffer> = {
     alloc: (bytes) => {
@@ -182,8 +189,14 @@ function drive(
       resets++;
     },
     afterOp: () => {
+      // Outside the timed region: held bytes rise only inside an op, so the peak is seen after one.
+      const now = pool.stats();
+      if (now.heldBytes > heldPeak) {
+        heldPeak = now.heldBytes;
+        nativeAtPeak = now.heldCount;
+      }
       if (recordSeries) {
-        held[opIndex] = pool.stats().heldBytes;
+        held[opIndex] = now.heldBytes;
         liveSeries[opIndex] = liveBytes;
       }
       opIndex++;
@@ -214,6 +227,7 @@ function drive(
     evictions: stats.evictions,
     peakLiveBytes,
     peakHeldBytes: stats.peakHeldBytes,
+    nativeAllocationsAtPeak: nativeAtPeak,
     footprintRatio: peakLiveBytes === 0 ? 0 : stats.peakHeldBytes / peakLiveBytes,
     nsPerAlloc: 0, // timed apart, by timeAllocs
   };

@@ -1,0 +1,39 @@
+import type { ArenaLeaseStats, BucketPoolStats, CounterMark, SizePolicy } from "@mlx/bucket-pool";
+import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
+
+/**
+ * What a buffer's lease reads of the memory it holds: a pool slot (a native allocation of its
+ * own, `offset` absent) or a range of an arena slab (`handle` is the slab, `offset` the range's
+ * start in it). `generation` moves on when the lease ends.
+ */
+export interface LeaseSlot {
+  generation: number;
+  readonly capacity: number;
+  readonly handle: NativeAllocation;
+  readonly offset?: number;
+}
+
+/**
+ * What `MlxBufferPool` needs of the store behind it: `BucketPool` (size classes, one native
+ * allocation per buffer) or `ArenaPool` (ranges of slabs). Chosen once, at construction.
+ */
+export interface LeaseStore {
+  readonly policy: SizePolicy;
+  readonly freeLength: number;
+  readonly freeByteLength: number;
+  readonly inUseLength: number;
+  readonly heldByteLength: number;
+  acquirePrechecked(byteLength: number, source: DeviceMemory, inBatch?: boolean): LeaseSlot;
+  release(slot: LeaseSlot, generation: number, after?: PromiseLike<unknown>): void;
+  reset(after?: PromiseLike<unknown>): void;
+  clear(): number;
+  dispose(): void;
+  markCounters(): CounterMark;
+  undoAcquire(slot: LeaseSlot): void;
+  restoreCounters(mark: CounterMark): void;
+  stats(): BucketPoolStats & { arena?: ArenaLeaseStats };
+  /** Frees free memory until `bytes` are gone or nothing is free; the bytes freed. */
+  evictFree(bytes: number): number;
+  /** Sets the in-use and held peaks to the current values. */
+  resetPeaks(): void;
+}
