@@ -1,5 +1,6 @@
 import type { Slot } from "@mlx/bucket-pool";
 import { MlxError } from "@mlx/errors";
+import { nativeBufferHandles } from "@mlx/metal-native";
 import type { NativeAllocation } from "./device-memory.js";
 import type { DType, ElementArray } from "./dtype.js";
 
@@ -57,6 +58,36 @@ export class MlxBuffer {
   /** Contents address of the allocation: equal addresses are the same memory. Readable when stale. */
   get address(): bigint {
     return this.slot.handle.address;
+  }
+
+  /**
+   * What GPU code takes (DLPack's conventions; `include/mlx_native/interop.h` of
+   * `@mlx/metal-native` shows the casts). metal: the `id<MTLBuffer>`, not retained for you;
+   * cuda: the managed device pointer; host: the host pointer. Valid while this lease lives
+   * (for a direct `allocBuffer` buffer, until its `dispose`). Throws `STALE_BUFFER` after the
+   * lease ended.
+   */
+  get nativeHandle(): bigint {
+    this.checkLive("nativeHandle");
+    return nativeBufferHandles(this.slot.handle.native).nativeHandle;
+  }
+
+  /**
+   * Where this buffer's bytes start inside {@link nativeHandle}: 0, since every buffer has a
+   * native allocation of its own. Bind `[byteOffset, byteOffset + byteLength)`.
+   */
+  get byteOffset(): number {
+    return 0;
+  }
+
+  /**
+   * The address GPU code dereferences. metal: `MTLBuffer.gpuAddress` (0n where the OS lacks it,
+   * before macOS 13); cuda: the device pointer; host: the host pointer. Throws `STALE_BUFFER`
+   * after the lease ended.
+   */
+  get gpuAddress(): bigint {
+    this.checkLive("gpuAddress");
+    return nativeBufferHandles(this.slot.handle.native).gpuAddress;
   }
 
   /** True once the lease ended (release, reset, clear, dispose). */

@@ -358,6 +358,9 @@ struct Registrar {
     b["contents"] = imp([](Buffer* s, SEL_) { return s->memory; });
     b["length"] = imp([](Buffer* s, SEL_) { return s->length; });
     b["allocatedSize"] = imp([](Buffer* s, SEL_) { return s->length; });
+    // A GPU virtual address: the fake's GPU is the CPU, so it is the contents address plus a
+    // fixed offset that keeps the two distinguishable in tests.
+    b["gpuAddress"] = imp([](Buffer* s, SEL_) -> uint64_t { return reinterpret_cast<uintptr_t>(s->memory) + fake::kGpuAddressOffset; });
     cBuffer->dealloc = [](Obj* o) {
       auto* s = static_cast<Buffer*>(o);
       record(s, "dealloc");
@@ -404,6 +407,7 @@ struct Registrar {
       c->queue = static_cast<Queue*>(retainObj(s));
       return autoreleaseObj(c);
     });
+    q["device"] = imp([](Queue* s, SEL_) -> Obj* { return s->device; });
     q["addResidencySet:"] = imp([](Queue* s, SEL_, Obj* set) {
       record(s, "addResidencySet:");
       // "You can add up to 32 different residency sets to a command queue."

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 namespace fake {
+// MTLBuffer.gpuAddress - contents: the fake's GPU addresses are its CPU addresses, shifted.
+constexpr uint64_t kGpuAddressOffset = uint64_t{1} << 44;
 // Fault switches and limits. Defaults follow Apple's documentation.
 struct Knobs {
   bool noDevice = false;              // MTLCopyAllDevices is empty, MTLCreateSystemDefaultDevice nil

@@ -52,6 +52,8 @@ typedef enum : NSInteger {
 @property (readonly) NSUInteger length;
 // https://developer.apple.com/documentation/metal/mtlbuffer/contents()
 - (void*)contents __attribute__((objc_returns_inner_pointer));
+// https://developer.apple.com/documentation/metal/mtlbuffer/gpuaddress
+@property (readonly) uint64_t gpuAddress API_AVAILABLE(macos(13.0));
 @end
 // https://developer.apple.com/documentation/metal/mtlresidencysetdescriptor
 API_AVAILABLE(macos(15.0))
@@ -92,6 +94,8 @@ typedef void (^MTLCommandBufferHandler)(id<MTLCommandBuffer>);
 @end
 // https://developer.apple.com/documentation/metal/mtlcommandqueue
 @protocol MTLCommandQueue <NSObject>
+// https://developer.apple.com/documentation/metal/mtlcommandqueue/device
+@property (readonly) id<MTLDevice> device;
 // https://developer.apple.com/documentation/metal/mtlcommandqueue/makecommandbuffer()
 - (nullable id<MTLCommandBuffer>)commandBuffer;
 // https://developer.apple.com/documentation/metal/mtlcommandqueue/addresidencyset(_:)
