@@ -55,7 +55,7 @@ export class MlxDevice implements BufferOwner {
         { value: options.onResidencyEvent },
       );
     }
-    const index = options.index ?? 0;
+    const index = options.index === undefined ? 0 : options.index;
     if (!Number.isSafeInteger(index) || index < 0) {
       throw new MlxError(
         "INVALID_ARGUMENT",

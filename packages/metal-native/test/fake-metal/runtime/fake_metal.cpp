@@ -544,6 +544,15 @@ long residentPages(const void* memory, size_t length) {
 }
 bool onCompletionThread() { return tCompletionThread; }
 void leakForTest() { allocObj(cDescriptor); }
+void* newCommandQueue(void* device) {
+  Obj* owner = device != nullptr ? static_cast<Obj*>(device) : allocObj(cDevice);
+  auto* q = static_cast<Queue*>(allocObj(cQueue));
+  q->sets = new std::vector<Obj*>();
+  q->device = static_cast<Device*>(device != nullptr ? retainObj(owner) : owner);
+  return q;
+}
+void releaseObject(void* object) { releaseObj(static_cast<Obj*>(object)); }
+int queueResidencySets(void* queue) { return static_cast<int>(static_cast<Queue*>(queue)->sets->size()); }
 long createSystemDefaultDeviceCalls() { return gCreateDefaultCalls; }
 long copyAllDevicesCalls() { return gCopyAllCalls; }
 long pendingCommandBuffers() { return gPending; }

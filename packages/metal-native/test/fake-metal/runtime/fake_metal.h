@@ -34,5 +34,11 @@ long createSystemDefaultDeviceCalls();
 long copyAllDevicesCalls();
 long pendingCommandBuffers();
 void waitForCommandBuffers();
+// For tests that play the user's side of interop: a new (retained) command queue on `device`
+// (an id<MTLDevice>), or on a new device outside MTLCopyAllDevices when `device` is null;
+// released by releaseObject. queueResidencySets: the sets attached to a queue now.
+void* newCommandQueue(void* device);
+void releaseObject(void* object);
+int queueResidencySets(void* queue);
 void leakForTest();                           // strands one object: proves the leak checks fire                 // all committed command buffers completed
 }  // namespace fake
