@@ -182,7 +182,9 @@ describe("fence and residency on the user's queue", () => {
     try {
       fakeMetal?.fakeMetalCallLog(true);
       await expect(dev.fence(user.queue)).resolves.toBeUndefined();
-      expect(fakeMetal?.fakeMetalCallLog()).toContain("FakeMTLCommandQueue commandBuffer");
+      expect(fakeMetal?.fakeMetalCallLog()).toContain(
+        `FakeMTLCommandQueue commandBuffer queue=0x${user.queue.toString(16)}`,
+      );
     } finally {
       user.release();
     }
