@@ -58,7 +58,8 @@ class SaxpyKernel : public Napi::ObjectWrap<SaxpyKernel> {
                                                   options:nil
                                                     error:&error];
     if (library == nil) return "newLibraryWithSource failed: " + describe(error);
-    id<MTLFunction> function = [library newFunctionWithName:@"saxpy"];
+    // Made at run time rather than an @"" literal, which the fake runtime cannot read from another binary.
+    id<MTLFunction> function = [library newFunctionWithName:[NSString stringWithUTF8String:"saxpy"]];
     if (function == nil) return "the library has no kernel `saxpy`";
     pipeline_ = [device newComputePipelineStateWithFunction:function error:&error];
     if (pipeline_ == nil) return "newComputePipelineStateWithFunction failed: " + describe(error);
