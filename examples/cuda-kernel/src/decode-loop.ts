@@ -3,7 +3,7 @@
 // `after: device.fence(stream)`: the host races ahead while the GPU still works. Whenever the
 // pool hands a buffer out again, its bytes must already hold the finished result of the token
 // that used it before: proof that a fenced reset never recycles memory the stream still uses.
-import { DType, type MlxDevice, MlxBufferPool } from "@mlx/pool";
+import { DType, MlxBufferPool, type MlxDevice } from "@mlx/pool";
 import type { CudaKernelAddon } from "./load-addon.js";
 
 export interface DecodeLoopOptions {
@@ -46,7 +46,13 @@ export async function runDecodeLoop(
   const { tokens, n, a, spinMicros, syncEvery } = options;
   const ordinal = device.nativeHandles.device;
   const pool = new MlxBufferPool({ poison: false });
-  const result: DecodeLoopResult = { checked: 0, mismatches: 0, reusedEarly: 0, reused: 0, resetWhileBusy: 0 };
+  const result: DecodeLoopResult = {
+    checked: 0,
+    mismatches: 0,
+    reusedEarly: 0,
+    reused: 0,
+    resetWhileBusy: 0,
+  };
   // By address: the last token whose kernel wrote that memory, and whether its fence settled.
   const lastWrite = new Map<bigint, Written>();
   const verify = (ys: Float32Array, token: number) => {
@@ -75,7 +81,17 @@ export async function runDecodeLoop(
         xs[i] = i + token;
         ys[i] = 2 * token - i;
       }
-      kernels.saxpy(ordinal, stream, x.nativeHandle, x.byteOffset, y.nativeHandle, y.byteOffset, a, n, spinMicros);
+      kernels.saxpy(
+        ordinal,
+        stream,
+        x.nativeHandle,
+        x.byteOffset,
+        y.nativeHandle,
+        y.byteOffset,
+        a,
+        n,
+        spinMicros,
+      );
       const fence = device.fence(stream);
       const written: Written = { token, done: false };
       const read: Written = { token: -1, done: false }; // x is only read: nothing to verify later

@@ -24,8 +24,10 @@ export interface CudaKernelAddon {
   streamBusy(device: bigint, stream: bigint): boolean;
 }
 
-/** Where `cmake-js build` puts the addon. */
-export const ADDON_PATH = fileURLToPath(new URL("../build/Release/cuda_kernel.node", import.meta.url));
+/** `MLX_CUDA_EXAMPLE_ADDON` (a prebuilt copy, as the GPU machine gets), else where `cmake-js build` puts it. */
+export const ADDON_PATH =
+  process.env.MLX_CUDA_EXAMPLE_ADDON ??
+  fileURLToPath(new URL("../build/Release/cuda_kernel.node", import.meta.url));
 
 export function loadCudaKernelAddon(path = ADDON_PATH): CudaKernelAddon {
   return createRequire(import.meta.url)(path) as CudaKernelAddon;

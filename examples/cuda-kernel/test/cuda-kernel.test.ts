@@ -16,7 +16,9 @@ const hasToolkit = spawnSync(nvcc, ["--version"], { stdio: "ignore" }).status ==
 const prebuilt = process.env.MLX_EXAMPLE_PREBUILT === "1" && existsSync(ADDON_PATH);
 const buildSkip = prebuilt || hasToolkit ? null : `no CUDA toolkit (${nvcc} does not run)`;
 const cuda = backendStatus().find((status) => status.name === "cuda");
-const runSkip = cuda?.available ? null : `the cuda backend is unavailable: ${cuda?.reason ?? "not built"}`;
+const runSkip = cuda?.available
+  ? null
+  : `the cuda backend is unavailable: ${cuda?.reason ?? "not built"}`;
 if (buildSkip !== null) console.log(`cuda-kernel.test.ts: build skipped: ${buildSkip}`);
 if (runSkip !== null) console.log(`cuda-kernel.test.ts: GPU run skipped: ${runSkip}`);
 

@@ -1,7 +1,7 @@
 // A decode-like loop on pooled buffers: every token allocates its buffers from the pool, the
 // GPU runs SAXPY on them on the user's own queue, the CPU checks the result, and the pool is
 // reset behind a fence on that queue, so no buffer is reused before the GPU is done with it.
-import { DType, type MlxDevice, MlxBufferPool } from "@mlx/pool";
+import { DType, MlxBufferPool, type MlxDevice } from "@mlx/pool";
 import type { SaxpyKernel } from "./load-addon.js";
 
 export interface DecodeLoopOptions {
@@ -30,7 +30,13 @@ export async function runDecodeLoop(
   { tokens, n, a }: DecodeLoopOptions,
 ): Promise<DecodeLoopResult> {
   const pool = new MlxBufferPool();
-  const result: DecodeLoopResult = { tokens, checked: 0, mismatches: 0, bound: [], freshAllocations: 0 };
+  const result: DecodeLoopResult = {
+    tokens,
+    checked: 0,
+    mismatches: 0,
+    bound: [],
+    freshAllocations: 0,
+  };
   // The residency set reaches the kernels of the user's queue, not only the device's own.
   device.attachResidency(kernel.queue);
   try {

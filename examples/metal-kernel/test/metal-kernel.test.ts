@@ -50,7 +50,10 @@ describe.skipIf(skipReason !== null)("examples/metal-kernel", () => {
   it("runs SAXPY on pooled buffers on its own queue, checked on the CPU, reset behind that queue's fence", async () => {
     const device = MlxDevice.open({ backend: "metal" });
     const { SaxpyKernel } = loadMetalKernelAddon(addonPath(buildDir));
-    const kernel = new SaxpyKernel(device.nativeHandles.device, readFileSync(SAXPY_SOURCE_URL, "utf8"));
+    const kernel = new SaxpyKernel(
+      device.nativeHandles.device,
+      readFileSync(SAXPY_SOURCE_URL, "utf8"),
+    );
     try {
       fakeMetal?.fakeMetalCallLog(true);
       const tokens = 6;
@@ -67,21 +70,34 @@ describe.skipIf(skipReason !== null)("examples/metal-kernel", () => {
       const log = fakeMetal.fakeMetalCallLog();
       const queue = hex(kernel.queue);
       const attached = log.indexOf(`FakeMTLCommandQueue addResidencySet: queue=${queue}`);
-      const firstBind = log.findIndex((line) => line.startsWith("FakeMTLComputeCommandEncoder setBuffer:"));
+      const firstBind = log.findIndex((line) =>
+        line.startsWith("FakeMTLComputeCommandEncoder setBuffer:"),
+      );
       expect(attached).toBeGreaterThanOrEqual(0);
       expect(attached).toBeLessThan(firstBind);
       // Each token: the pipeline, x at slot 0 and y at slot 1 by their handles and offsets.
-      const binds = log.filter((line) => line.startsWith("FakeMTLComputeCommandEncoder setBuffer:"));
+      const binds = log.filter((line) =>
+        line.startsWith("FakeMTLComputeCommandEncoder setBuffer:"),
+      );
       expect(binds).toEqual(
         result.bound.flatMap(([x, xOffset, y, yOffset]) => [
           `FakeMTLComputeCommandEncoder setBuffer:offset:atIndex: ${hex(x)} ${xOffset} 0`,
           `FakeMTLComputeCommandEncoder setBuffer:offset:atIndex: ${hex(y)} ${yOffset} 1`,
         ]),
       );
-      expect(log.filter((line) => line === "FakeMTLComputeCommandEncoder setComputePipelineState:")).toHaveLength(tokens);
+      expect(
+        log.filter((line) => line === "FakeMTLComputeCommandEncoder setComputePipelineState:"),
+      ).toHaveLength(tokens);
       // Kernel and fence command buffers, both on the user's queue; none on the device's own.
-      expect(log.filter((line) => line === `FakeMTLCommandQueue commandBuffer queue=${queue}`)).toHaveLength(2 * tokens);
-      expect(log.filter((line) => line === `FakeMTLCommandQueue commandBuffer queue=${hex(device.nativeHandles.queue)}`)).toHaveLength(0);
+      expect(
+        log.filter((line) => line === `FakeMTLCommandQueue commandBuffer queue=${queue}`),
+      ).toHaveLength(2 * tokens);
+      expect(
+        log.filter(
+          (line) =>
+            line === `FakeMTLCommandQueue commandBuffer queue=${hex(device.nativeHandles.queue)}`,
+        ),
+      ).toHaveLength(0);
       expect(log).toContain(`FakeMTLCommandQueue removeResidencySet: queue=${queue}`);
       expect(fakeMetal.fakeMetalQueueResidencySets(kernel.queue)).toBe(0);
     } finally {

@@ -18,7 +18,8 @@ function has(command: string): boolean {
 }
 
 const cudaInclude = "/usr/local/cuda/include";
-const hasCudaHeaders = spawnSync("test", ["-f", join(cudaInclude, "cuda_runtime_api.h")]).status === 0;
+const hasCudaHeaders =
+  spawnSync("test", ["-f", join(cudaInclude, "cuda_runtime_api.h")]).status === 0;
 
 /** Compiles `source` with `compiler` and runs it; returns its stdout. */
 function compileAndRun(compiler: string, name: string, source: string, flags: string[]): string {
@@ -35,11 +36,13 @@ describe("interop.h", () => {
     expect(manifest.files).toContain("include");
   });
 
-  it.skipIf(!has("c++"))("plain C++: pointerOf adds the offset; the DLPack device types are dlpack.h's", () => {
-    const out = compileAndRun(
-      "c++",
-      "plain.cpp",
-      `#include <cstdio>
+  it.skipIf(!has("c++"))(
+    "plain C++: pointerOf adds the offset; the DLPack device types are dlpack.h's",
+    () => {
+      const out = compileAndRun(
+        "c++",
+        "plain.cpp",
+        `#include <cstdio>
 #include "mlx_native/interop.h"
 int main() {
   char bytes[16];
@@ -49,10 +52,11 @@ int main() {
               mlx_interop::kCudaHandleDLDevice);
 }
 `,
-      ["-std=c++17", "-Wall", "-Werror"],
-    );
-    expect(out.trim()).toBe("1 1 8 13");
-  });
+        ["-std=c++17", "-Wall", "-Werror"],
+      );
+      expect(out.trim()).toBe("1 1 8 13");
+    },
+  );
 
   it.skipIf(!has("c++") || !hasCudaHeaders)(
     "after cuda_runtime_api.h: streams and device pointers round-trip (compile and run, no GPU needed)",
@@ -76,11 +80,13 @@ int main() {
     },
   );
 
-  it.skipIf(!has("clang++-19"))("Objective-C++ after Metal.h (the fake SDK): the Metal helpers compile with ARC", () => {
-    const file = join(work, "metal.mm");
-    writeFileSync(
-      file,
-      `#import <Metal/Metal.h>
+  it.skipIf(!has("clang++-19"))(
+    "Objective-C++ after Metal.h (the fake SDK): the Metal helpers compile with ARC",
+    () => {
+      const file = join(work, "metal.mm");
+      writeFileSync(
+        file,
+        `#import <Metal/Metal.h>
 #include "mlx_native/interop.h"
 uint64_t roundTrip(uint64_t queue) {
   return mlx_interop::handleOfMetalQueue(mlx_interop::metalQueueOf(queue));
@@ -89,13 +95,30 @@ id<MTLBuffer> buffer(uint64_t handle) { return mlx_interop::metalBufferOf(handle
 id<MTLDevice> device(uint64_t handle) { return mlx_interop::metalDeviceOf(handle); }
 void* kept(uint64_t handle) { return mlx_interop::retainedMetalBuffer(handle); }
 `,
-    );
-    const sdk = join(packageRoot, "test/fake-metal/sdk");
-    execFileSync(
-      "clang++-19",
-      ["-x", "objective-c++", "-std=c++17", "-fobjc-arc", "-fobjc-runtime=gnustep-2.0", "-fblocks",
-        "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-DSTUB_SDK=150000", "-isystem", sdk, "-I", include, file],
-      { stdio: "pipe" },
-    );
-  });
+      );
+      const sdk = join(packageRoot, "test/fake-metal/sdk");
+      execFileSync(
+        "clang++-19",
+        [
+          "-x",
+          "objective-c++",
+          "-std=c++17",
+          "-fobjc-arc",
+          "-fobjc-runtime=gnustep-2.0",
+          "-fblocks",
+          "-Wall",
+          "-Wextra",
+          "-Werror",
+          "-fsyntax-only",
+          "-DSTUB_SDK=150000",
+          "-isystem",
+          sdk,
+          "-I",
+          include,
+          file,
+        ],
+        { stdio: "pipe" },
+      );
+    },
+  );
 });
