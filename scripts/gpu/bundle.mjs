@@ -23,6 +23,11 @@ const entryPoints = suites.flatMap((dir) =>
       out: `${dir.split("/")[1]}-${f.replace(/\.test\.ts$/, "")}`,
     })),
 );
+// The CUDA example: its addon travels prebuilt (MLX_CUDA_EXAMPLE_ADDON, MLX_EXAMPLE_PREBUILT=1).
+entryPoints.push({
+  in: join(root, "examples/cuda-kernel/test/cuda-kernel.test.ts"),
+  out: "example-cuda-kernel",
+});
 
 await build({
   entryPoints,

@@ -15,6 +15,9 @@ if [ -f packages/metal-native/build/Release/mlx_cuda_test.node ]; then
 else
   echo "warning: mlx_cuda_test.node was not built (CUDA toolkit or MLX_CUDA_TEST_KERNELS off)" >&2
 fi
+# The CUDA example's addon (examples/cuda-kernel), built here with the toolkit, run there.
+(cd examples/cuda-kernel && npx cmake-js configure >/dev/null && npx cmake-js build >/dev/null)
+cp examples/cuda-kernel/build/Release/cuda_kernel.node "$G/"
 cp packages/cli/fixtures/decode-mistral-small.json "$G/"
 version=$(node -p "process.versions.node")
 if [ ! -f "$G/node.xz" ] || [ "$(cat "$G/node.version" 2>/dev/null)" != "$version" ]; then

@@ -6,7 +6,8 @@
 #   3. compile checks with -Werror: the .mm against stub SDKs 15 and 14, a Darwin target at the
 #      deployment target CMake sets, and a Mach-O check that MTLResidencySetDescriptor is weak;
 #   4. the C++ backend tests against the fake;
-#   5. the vitest suites of @mlx/metal-native and @mlx/pool with MLX_BACKEND=metal on that build.
+#   5. the vitest suites of @mlx/metal-native and @mlx/pool with MLX_BACKEND=metal on that build,
+#      and examples/metal-kernel (its addon built against the same fake runtime, then run).
 # Needs the TypeScript packages built (`pnpm build`). Ends with one line of counts; exits
 # non-zero when anything failed.
 set -uo pipefail
@@ -81,17 +82,18 @@ if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
   passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
 else fail "fake_metal_backend_tests did not report its counts"; fi
 
-for suite in metal-native pool; do
-  step "vitest @mlx/$suite with MLX_BACKEND=metal on the fake"
-  cd "$root/packages/$suite"
+for suite in packages/metal-native packages/pool examples/metal-kernel; do
+  step "vitest $suite with MLX_BACKEND=metal on the fake"
+  cd "$root/$suite"
   MLX_NATIVE_ADDON="$out/Release/mlx_native.node" MLX_BACKEND=metal MLX_METAL_FAKE=1 \
-    npx vitest run --reporter=default --reporter=json --outputFile.json="$work/$suite.json"
-  if [ -s "$work/$suite.json" ]; then
-    read -r p f s < <(node -e 'const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests, r.numPendingTests + r.numTodoTests)' "$work/$suite.json")
+    npx vitest run --reporter=default --reporter=json --outputFile.json="$work/${suite##*/}.json"
+  report="$work/${suite##*/}.json"
+  if [ -s "$report" ]; then
+    read -r p f s < <(node -e 'const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests, r.numPendingTests + r.numTodoTests)' "$report")
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
     # A file that fails outside any test (its setup, an afterAll leak check) fails the run too.
-    node -e 'process.exit(require(process.argv[1]).success ? 0 : 1)' "$work/$suite.json" || [ "$f" -gt 0 ] ||
-      fail "@mlx/$suite: a test file failed outside its tests"
-  else fail "@mlx/$suite: vitest wrote no report"; fi
+    node -e 'process.exit(require(process.argv[1]).success ? 0 : 1)' "$report" || [ "$f" -gt 0 ] ||
+      fail "$suite: a test file failed outside its tests"
+  else fail "$suite: vitest wrote no report"; fi
 done
 finish

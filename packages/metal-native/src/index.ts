@@ -17,7 +17,10 @@ import {
   BACKEND_NAMES,
   type BackendName,
   type BackendStatus,
+  type DeviceDescription,
   NATIVE_ERROR_CODES,
+  type NativeBuffer,
+  type NativeBufferHandles,
   type NativeDevice,
   type NativeError,
 } from "./types.js";
@@ -33,8 +36,10 @@ export {
   BACKEND_NAMES,
   type BackendName,
   type BackendStatus,
+  type DeviceDescription,
   NATIVE_ERROR_CODES,
   type NativeBuffer,
+  type NativeBufferHandles,
   type NativeDevice,
   type NativeError,
   type NativeErrorCode,
@@ -84,8 +89,24 @@ export function defaultBackend(): BackendName {
  * Opens a device. Errors: INVALID_ARGUMENT (unknown name), UNSUPPORTED_BACKEND (not built),
  * DEVICE_NOT_FOUND (built but no usable device; the reason names the native error).
  */
-export function openDevice(backend?: BackendName): NativeDevice {
-  return loadedAddon().openDevice(backend);
+export function openDevice(backend?: BackendName, index?: number): NativeDevice {
+  return loadedAddon().openDevice(backend, index);
+}
+
+/**
+ * Every device of every backend built and available here, in backend then index order; opens
+ * none. Empty when the addon did not load.
+ */
+export function listDevices(): DeviceDescription[] {
+  return addonIfLoaded()?.listDevices() ?? [];
+}
+
+/**
+ * The handles GPU code takes for a live buffer (include/mlx_native/interop.h says how to cast
+ * them). DISPOSED once the buffer was destroyed; INVALID_ARGUMENT for anything but a NativeBuffer.
+ */
+export function nativeBufferHandles(buffer: NativeBuffer): NativeBufferHandles {
+  return loadedAddon().bufferHandles(buffer);
 }
 
 /**

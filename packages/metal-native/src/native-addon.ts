@@ -10,11 +10,20 @@
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { MlxError } from "@mlx/errors";
-import type { BackendName, BackendStatus, NativeDevice } from "./types.js";
+import type {
+  BackendName,
+  BackendStatus,
+  DeviceDescription,
+  NativeBuffer,
+  NativeBufferHandles,
+  NativeDevice,
+} from "./types.js";
 
 /** What the compiled addon exports (src/native/addon.cpp registers it). */
 export interface NativeAddon {
-  openDevice(backend?: BackendName): NativeDevice;
+  openDevice(backend?: BackendName, index?: number): NativeDevice;
+  listDevices(): DeviceDescription[];
+  bufferHandles(buffer: NativeBuffer): NativeBufferHandles;
   backendStatus(): BackendStatus[];
   defaultBackend(): BackendName;
   liveBuffers(): { count: number; bytes: number };

@@ -39,6 +39,24 @@ export interface BackendStatus {
   reason: string | null;
 }
 
+/** One device of a built and available backend, as `listDevices()` gives it (opening none). */
+export interface DeviceDescription {
+  backend: BackendName;
+  /** What `openDevice(backend, index)` takes: the CUDA ordinal, the position in MTLCopyAllDevices, 0 for the host. */
+  index: number;
+  name: string;
+  maxBufferLength: number;
+  hasUnifiedMemory: boolean;
+}
+
+/** What GPU code is handed for a live buffer (include/mlx_native/interop.h). */
+export interface NativeBufferHandles {
+  /** metal: the `id<MTLBuffer>` (not retained); cuda: the managed device pointer; host: the host pointer. */
+  nativeHandle: bigint;
+  /** metal: `MTLBuffer.gpuAddress` (0n before macOS 13); cuda: the device pointer; host: the host pointer. */
+  gpuAddress: bigint;
+}
+
 export interface NativeBuffer {
   readonly byteLength: number;
   /** Contents address; kept after destroy() so the buffer can still be identified. */
@@ -93,6 +111,24 @@ export interface NativeDevice {
   readonly residencySupported: boolean;
   readonly residencyUnsupportedReason: string | null;
   readonly destroyed: boolean;
+  /** The CUDA ordinal, the position in MTLCopyAllDevices, 0 for the host. */
+  readonly index: number;
+  /** metal: the `id<MTLDevice>`; cuda: the ordinal; host: 0n. Readable after destroy(). */
+  readonly nativeDevice: bigint;
+  /** metal: the device's `id<MTLCommandQueue>`; cuda: 0n (the legacy default stream); host: 0n. */
+  readonly nativeQueue: bigint;
+  /**
+   * Attaches this device's residency sets, present and future, to a user's queue (metal:
+   * `addResidencySet:` on that `id<MTLCommandQueue>`; cuda and host: recorded only).
+   * INVALID_ARGUMENT for 0n, a non-bigint, a queue already attached or (metal) one of another
+   * device or the device's own; RESIDENCY past Metal's 32 sets per queue; DISPOSED after
+   * destroy(). A failure attaches nothing.
+   */
+  attachResidency(queue: bigint): void;
+  /** Undoes attachResidency; INVALID_ARGUMENT for a queue not attached. */
+  detachResidency(queue: bigint): void;
+  /** The queues attachResidency attached, in order. */
+  residencyQueues(): bigint[];
   /** Zero-filled, exactly byteLength bytes. */
   allocBuffer(byteLength: number): NativeBuffer;
   /** RESIDENCY error when !residencySupported. Capacity defaults to 64. */
@@ -106,8 +142,10 @@ export interface NativeDevice {
    *   stream, which orders with every blocking stream (not with non-blocking ones: fence
    *   those directly). A `cudaEvent_t` is recorded on the stream and a native waiter thread
    *   settles the promise when it completes.
-   * - `metal`: an empty command buffer committed on the device's queue (in order, so it
-   *   completes after the work committed before it). Only `0n`/undefined.
+   * - `metal`: an empty command buffer committed on the queue (in order, so it completes after
+   *   the work committed to it before): `0n`/undefined is the device's own queue, any other
+   *   value a user's `id<MTLCommandQueue>` of this device (INVALID_ARGUMENT for another
+   *   device's; a dangling handle cannot be detected).
    *
    * Throws (no promise) `DISPOSED` on a destroyed device and `INVALID_ARGUMENT` for a stream
    * that is not a non-negative bigint below 2^64 or that the backend cannot use. Rejects with

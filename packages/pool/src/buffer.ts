@@ -1,4 +1,5 @@
 import { MlxError } from "@mlx/errors";
+import { nativeBufferHandles } from "@mlx/metal-native";
 import type { NativeAllocation } from "./device-memory.js";
 import type { DType, ElementArray } from "./dtype.js";
 import type { LeaseSlot } from "./lease-store.js";
@@ -66,8 +67,9 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
   }
 
   /**
-   * Where this buffer's bytes start inside its native allocation: the range's offset in its slab
-   * under the arena policy, 0 for a buffer of its own. Readable when stale.
+   * Where this buffer's bytes start inside its native allocation ({@link nativeHandle}): the
+   * range's offset in its slab under the arena policy, 0 for a buffer of its own. Bind
+   * `[byteOffset, byteOffset + byteLength)`. Readable when stale.
    */
   get byteOffset(): number {
     return this.slot.offset ?? 0;
@@ -79,6 +81,30 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
    */
   get nativeAllocation(): NativeAllocation {
     return this.slot.handle;
+  }
+
+  /**
+   * What GPU code takes (DLPack's conventions; `include/mlx_native/interop.h` of
+   * `@mlx/metal-native` shows the casts). metal: the `id<MTLBuffer>`, not retained for you;
+   * cuda: the managed device pointer; host: the host pointer. Valid while this lease lives
+   * (for a direct `allocBuffer` buffer, until its `dispose`). Throws `STALE_BUFFER` after the
+   * lease ended.
+   */
+  get nativeHandle(): bigint {
+    this.checkLive("nativeHandle");
+    return nativeBufferHandles(this.slot.handle.native).nativeHandle;
+  }
+
+  /**
+   * The address GPU code dereferences: the buffer's first byte, `byteOffset` past its native
+   * allocation's. metal: `MTLBuffer.gpuAddress` (0n where the OS lacks it, before macOS 13);
+   * cuda: the device pointer; host: the host pointer. Throws `STALE_BUFFER` after the lease ended.
+   */
+  get gpuAddress(): bigint {
+    this.checkLive("gpuAddress");
+    const base = nativeBufferHandles(this.slot.handle.native).gpuAddress;
+    const offset = this.slot.offset;
+    return base === 0n || offset === undefined || offset === 0 ? base : base + BigInt(offset);
   }
 
   /** True once the lease ended (release, reset, clear, dispose). */

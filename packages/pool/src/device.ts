@@ -1,6 +1,13 @@
 import { checkByteLength, Slot, SlotState } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
-import { type BackendName, backendStatus, type NativeDevice, openDevice } from "@mlx/metal-native";
+import {
+  type BackendName,
+  backendStatus,
+  type DeviceDescription,
+  listDevices,
+  type NativeDevice,
+  openDevice,
+} from "@mlx/metal-native";
 import { chooseBackend } from "./backend-choice.js";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { DeviceMemory, type NativeAllocation } from "./device-memory.js";
@@ -16,8 +23,23 @@ import { checkDtypeAndShape } from "./validate.js";
  */
 export class MlxDevice implements BufferOwner {
   /**
-   * Opens a device. Throws `UNSUPPORTED_BACKEND` when the backend was not built or cannot run
-   * here (the message says why), `INVALID_ARGUMENT` for an unknown backend name.
+   * Every device of every backend built and available here (`{ backend, index, name,
+   * maxBufferLength, hasUnifiedMemory }`), in backend then index order. Opens nothing.
+   */
+  static list(): DeviceDescription[] {
+    try {
+      return listDevices();
+    } catch (error) {
+      throw fromNativeError(error, "DEVICE_NOT_FOUND");
+    }
+  }
+
+  /**
+   * Opens a device: `index` (default 0) picks one of the backend's devices, as
+   * {@link MlxDevice.list} numbers them. Throws `UNSUPPORTED_BACKEND` when the backend was not
+   * built or cannot run here (the message says why), `INVALID_ARGUMENT` for an unknown backend
+   * name or an index that is not a non-negative integer, `DEVICE_NOT_FOUND` for an index past
+   * the backend's last device.
    */
   static open(options: DeviceOptions = {}): MlxDevice {
     if (typeof options !== "object" || options === null) {
@@ -34,6 +56,14 @@ export class MlxDevice implements BufferOwner {
         { value: options.onResidencyEvent },
       );
     }
+    const index = options.index === undefined ? 0 : options.index;
+    if (!Number.isSafeInteger(index) || index < 0) {
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `MlxDevice.open: index must be a non-negative integer (a device index), got ${describeValue(index)}`,
+        { value: index },
+      );
+    }
     const backend = chooseBackend(options.backend ?? "auto", "MlxDevice.open");
     const status = backendStatus().find((b) => b.name === backend);
     if (status === undefined || !status.available) {
@@ -45,7 +75,7 @@ export class MlxDevice implements BufferOwner {
     }
     let native: NativeDevice;
     try {
-      native = openDevice(backend);
+      native = openDevice(backend, index);
     } catch (error) {
       throw fromNativeError(error, "DEVICE_NOT_FOUND");
     }
@@ -63,6 +93,14 @@ export class MlxDevice implements BufferOwner {
   readonly maxBufferLength: number;
   readonly hasUnifiedMemory: boolean;
   readonly recommendedMaxWorkingSetSize: number;
+  /** Which of the backend's devices this is: the CUDA ordinal, the position in MTLCopyAllDevices, 0 for the host. */
+  readonly index: number;
+  /**
+   * Handles for GPU code (`include/mlx_native/interop.h`). metal: the `id<MTLDevice>` and the
+   * device's own `id<MTLCommandQueue>`, not retained, valid until `dispose`; cuda: the ordinal
+   * and 0n (the legacy default stream); host: 0n and 0n.
+   */
+  readonly nativeHandles: { readonly device: bigint; readonly queue: bigint };
   /** @internal */
   readonly native: NativeDevice;
   /** @internal Native allocate and free and the residency set, shared with pools. */
@@ -79,6 +117,8 @@ export class MlxDevice implements BufferOwner {
     this.maxBufferLength = native.maxBufferLength;
     this.hasUnifiedMemory = native.hasUnifiedMemory;
     this.recommendedMaxWorkingSetSize = native.recommendedMaxWorkingSetSize;
+    this.index = native.index;
+    this.nativeHandles = Object.freeze({ device: native.nativeDevice, queue: native.nativeQueue });
     this.memory = new DeviceMemory(
       native,
       this,
@@ -119,14 +159,42 @@ export class MlxDevice implements BufferOwner {
   }
 
   /**
-   * A promise that settles when GPU work submitted so far has completed: on a stream (cuda,
-   * a `cudaStream_t` as bigint; default the legacy default stream) or the device's queue (Metal).
-   * The host backend's is already settled. Pass it as `after` to `reset` or `release`.
+   * A promise that settles when the GPU work submitted so far to `queue` has completed. cuda:
+   * any `cudaStream_t` as a bigint (default 0n, the legacy default stream); metal: a user's
+   * `id<MTLCommandQueue>` of this device, or 0n (default) for the device's own queue; host:
+   * already settled (0n only). Pass it as `after` to `reset` or `release`. Throws
+   * `INVALID_ARGUMENT` for a queue the backend cannot use.
    */
-  fence(stream?: bigint): Promise<void> {
+  fence(queue?: bigint): Promise<void> {
     this.checkUsable("fence");
     try {
-      return this.native.fence(stream);
+      return this.native.fence(queue);
+    } catch (error) {
+      throw fromNativeError(error, "INVALID_ARGUMENT");
+    }
+  }
+
+  /**
+   * Makes the residency set reach the work of a user's queue: metal: `addResidencySet:` on that
+   * `id<MTLCommandQueue>` (Metal allows 32 sets per queue: past that, `RESIDENCY`); cuda and
+   * host: recorded only (managed memory is prefetched to the device whichever stream runs).
+   * `INVALID_ARGUMENT` for 0n, a queue already attached, or (metal) one of another device.
+   * Detach before destroying the queue; `dispose` detaches every queue.
+   */
+  attachResidency(queue: bigint): void {
+    this.checkUsable("attachResidency");
+    try {
+      this.native.attachResidency(queue);
+    } catch (error) {
+      throw fromNativeError(error, "INVALID_ARGUMENT");
+    }
+  }
+
+  /** Undoes {@link attachResidency}; `INVALID_ARGUMENT` for a queue not attached. */
+  detachResidency(queue: bigint): void {
+    this.checkUsable("detachResidency");
+    try {
+      this.native.detachResidency(queue);
     } catch (error) {
       throw fromNativeError(error, "INVALID_ARGUMENT");
     }

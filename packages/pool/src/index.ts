@@ -15,6 +15,7 @@ export {
   type BackendName,
   type BackendStatus,
   backendStatus,
+  type DeviceDescription,
   nativeAddonPath,
   nativeAddonSource,
 } from "@mlx/metal-native";

@@ -6,6 +6,11 @@ import type { BackendChoice } from "./backend-choice.js";
 export interface DeviceOptions {
   /** `auto` (default): `MLX_BACKEND` if set, else Metal where available, else host. */
   backend?: BackendChoice;
+  /**
+   * Which device of the backend (default 0): the CUDA ordinal, the position in
+   * `MTLCopyAllDevices`; the host has index 0 only. `MlxDevice.list()` gives every one.
+   */
+  index?: number;
   /** Use a residency set (default true; `MLX_NO_RESIDENCY=1` turns it off everywhere). */
   residency?: boolean;
   /**

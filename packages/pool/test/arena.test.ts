@@ -19,6 +19,21 @@ const u8 = (pool: MlxBufferPool, dev: ReturnType<typeof device>, n: number): Mlx
   pool.alloc(dev, n, DType.U8, [n]);
 
 describe('policy "arena": leases inside a slab', () => {
+  it("nativeHandle is the slab's, gpuAddress the lease's first byte, both stale after the lease", () => {
+    const dev = device();
+    const pool = new MlxBufferPool({ policy: "arena" });
+    const a = u8(pool, dev, 1000);
+    const b = u8(pool, dev, 5000);
+    expect(a.nativeHandle).toBe(b.nativeHandle);
+    expect(b.byteOffset).toBeGreaterThan(a.byteOffset);
+    if (a.gpuAddress !== 0n)
+      expect(b.gpuAddress - a.gpuAddress).toBe(BigInt(b.byteOffset - a.byteOffset));
+    pool.reset();
+    expectMlxError(() => a.nativeHandle, "STALE_BUFFER");
+    expectMlxError(() => b.gpuAddress, "STALE_BUFFER");
+    pool.dispose();
+  });
+
   it("byteOffset, address and views name exactly the lease's range of its slab", () => {
     const dev = device();
     const pool = new MlxBufferPool({ policy: "arena" });

@@ -16,6 +16,7 @@ const char* backendName(BackendKind kind);
 
 // Static facts about an opened device, read once at open time.
 struct DeviceInfo {
+  uint32_t index = 0;  // the CUDA ordinal, the position in MTLCopyAllDevices, 0 for the host
   std::string name;
   uint64_t maxBufferLength = 0;
   bool hasUnifiedMemory = false;
@@ -29,6 +30,15 @@ struct Allocation {
   void* contents = nullptr;  // CPU-visible address handed to JavaScript
   void* handle = nullptr;    // backend object (a retained id<MTLBuffer>), or nullptr
   uint64_t byteLength = 0;
+  // What GPU code addresses: MTLBuffer.gpuAddress (0 where the OS lacks it), the managed
+  // device pointer (CUDA), the host pointer (host).
+  uint64_t gpuAddress = 0;
+
+  // What an addon turns into its native type (interop.h): the id<MTLBuffer> where the backend
+  // has a buffer object, else the memory's address (a CUDA device pointer, a host pointer).
+  uint64_t nativeHandle() const {
+    return reinterpret_cast<uintptr_t>(handle != nullptr ? handle : contents);
+  }
 };
 
 // The backend half of a residency set: native calls only. Membership, counts and argument
@@ -90,6 +100,19 @@ class BackendDevice {
   // thread. Throws NativeError: InvalidArgument for a stream the backend cannot use,
   // DeviceNotFound when the native fence cannot be enqueued.
   virtual bool enqueueFence(uint64_t stream, const std::shared_ptr<FenceSignal>& signal) = 0;
+
+  // Handles an addon uses (interop.h): metal: the id<MTLDevice> and the device's
+  // id<MTLCommandQueue>; cuda: the ordinal and 0 (the legacy default stream); host: 0, 0.
+  virtual uint64_t nativeDeviceHandle() const { return 0; }
+  virtual uint64_t nativeQueueHandle() const { return 0; }
+
+  // Makes this device's residency sets (present and future) reach the work of a user's queue
+  // (`queue` already checked nonzero and not attached). Metal: addResidencySet: on it; Throws
+  // NativeError: InvalidArgument for a queue of another device, Residency past Metal's limit of
+  // sets per queue. Backends without queues record nothing more than Device does.
+  virtual void attachResidency(uint64_t queue) { (void)queue; }
+  // Undoes attachResidency(queue) (`queue` checked attached).
+  virtual void detachResidency(uint64_t queue) noexcept { (void)queue; }
 };
 
 // Whether a backend was compiled in and whether it can open a device right now.
@@ -105,8 +128,11 @@ struct BackendProbe {
 std::vector<BackendProbe> probeAllBackends();
 BackendProbe probeBackend(BackendKind kind);
 BackendKind defaultBackend();
-// Throws UnsupportedBackend (not compiled in) or DeviceNotFound (compiled in, unusable).
-std::shared_ptr<BackendDevice> openBackendDevice(BackendKind kind);
+// Every device of a built and available backend, by index (empty otherwise). Opens nothing.
+std::vector<DeviceInfo> describeBackendDevices(BackendKind kind);
+// Throws UnsupportedBackend (not compiled in), DeviceNotFound (compiled in, unusable, or no
+// device at `index`).
+std::shared_ptr<BackendDevice> openBackendDevice(BackendKind kind, uint32_t index = 0);
 bool parseBackendName(const std::string& name, BackendKind* out);
 
 // Test hook (host backend): delayMs >= 0 makes host fences complete from another thread after
@@ -115,15 +141,19 @@ bool parseBackendName(const std::string& name, BackendKind* out);
 void setHostFenceSimulation(int64_t delayMs, const std::string& failWith);
 
 // Per-backend entry points, each defined in its own file when that backend is built.
+// describe*Devices list what open*Backend(index) accepts, in index order.
 BackendProbe probeHostBackend();
+std::vector<DeviceInfo> describeHostDevices();
 std::shared_ptr<BackendDevice> openHostBackend();
 #if defined(MLX_HAVE_METAL)
 BackendProbe probeMetalBackend();
-std::shared_ptr<BackendDevice> openMetalBackend();
+std::vector<DeviceInfo> describeMetalDevices();
+std::shared_ptr<BackendDevice> openMetalBackend(uint32_t index);
 #endif
 #if defined(MLX_HAVE_CUDA)
 BackendProbe probeCudaBackend();
-std::shared_ptr<BackendDevice> openCudaBackend();
+std::vector<DeviceInfo> describeCudaDevices();
+std::shared_ptr<BackendDevice> openCudaBackend(uint32_t index);
 #endif
 
 }  // namespace mlx

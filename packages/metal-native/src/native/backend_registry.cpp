@@ -69,7 +69,25 @@ BackendKind defaultBackend() {
   return probeBackend(BackendKind::Metal).available ? BackendKind::Metal : BackendKind::Host;
 }
 
-std::shared_ptr<BackendDevice> openBackendDevice(BackendKind kind) {
+std::vector<DeviceInfo> describeBackendDevices(BackendKind kind) {
+  if (!probeBackend(kind).available) return {};
+  switch (kind) {
+    case BackendKind::Host:
+      return describeHostDevices();
+#if defined(MLX_HAVE_METAL)
+    case BackendKind::Metal:
+      return describeMetalDevices();
+#endif
+#if defined(MLX_HAVE_CUDA)
+    case BackendKind::Cuda:
+      return describeCudaDevices();
+#endif
+    default:
+      return {};
+  }
+}
+
+std::shared_ptr<BackendDevice> openBackendDevice(BackendKind kind, uint32_t index) {
   BackendProbe probe = probeBackend(kind);
   const std::string name = backendName(kind);
   if (!probe.built) {
@@ -82,16 +100,24 @@ std::shared_ptr<BackendDevice> openBackendDevice(BackendKind kind) {
                       "backend \"" + name + "\" has no usable device: " + probe.reason,
                       ErrorValue::of(name));
   }
+  const size_t count = describeBackendDevices(kind).size();
+  if (index >= count) {
+    throw NativeError(ErrorCode::DeviceNotFound,
+                      "backend \"" + name + "\" has no device at index " + std::to_string(index) +
+                          ": it has " + std::to_string(count) + " (indices 0 to " +
+                          std::to_string(count == 0 ? 0 : count - 1) + ")",
+                      ErrorValue::of(static_cast<double>(index)));
+  }
   switch (kind) {
     case BackendKind::Host:
       return openHostBackend();
 #if defined(MLX_HAVE_METAL)
     case BackendKind::Metal:
-      return openMetalBackend();
+      return openMetalBackend(index);
 #endif
 #if defined(MLX_HAVE_CUDA)
     case BackendKind::Cuda:
-      return openCudaBackend();
+      return openCudaBackend(index);
 #endif
     default:
       break;

@@ -74,6 +74,7 @@ class CudaResidencySet final : public BackendResidencySet {
   }
   ~CudaResidencySet() override {
     if (stream_ != nullptr) {
+      if (cudaSetDevice(device_) != cudaSuccess) cudaGetLastError();
       cudaStreamSynchronize(stream_);
       cudaStreamDestroy(stream_);
     }
@@ -83,6 +84,7 @@ class CudaResidencySet final : public BackendResidencySet {
   void addAllocation(const Allocation&) override {}
 
   void removeAllocation(const Allocation& allocation) noexcept override {
+    if (cudaSetDevice(device_) != cudaSuccess) cudaGetLastError();
     // Best effort: the buffer may be about to be freed, and a failure here changes nothing
     // the caller could act on.
     if (unsetPreferredLocation(allocation, device_) != cudaSuccess) cudaGetLastError();
@@ -90,6 +92,7 @@ class CudaResidencySet final : public BackendResidencySet {
   void removeAllAllocations() noexcept override {}
 
   void commit(const std::vector<Allocation>& added) override {
+    checkCuda(cudaSetDevice(device_), "cudaSetDevice", ErrorCode::Residency);
     for (const Allocation& member : added) {
       checkCuda(advisePreferredDevice(member, device_), "cudaMemAdvise(SetPreferredLocation)",
                 ErrorCode::Residency);
@@ -99,6 +102,7 @@ class CudaResidencySet final : public BackendResidencySet {
   }
 
   void requestResidency(const std::vector<Allocation>& members) override {
+    checkCuda(cudaSetDevice(device_), "cudaSetDevice", ErrorCode::Residency);
     for (const Allocation& member : members) {
       checkCuda(prefetchToDevice(member, device_, stream_), "cudaMemPrefetchAsync",
                 ErrorCode::Residency);
@@ -187,43 +191,56 @@ bool isSpecialStream(uint64_t handle) {
          handle == reinterpret_cast<uintptr_t>(cudaStreamPerThread);
 }
 
+// The facts of CUDA device `device` (an ordinal), read without making a context current
+// beyond what cudaGetDeviceProperties needs. `managed` reports cudaDevAttrManagedMemory.
+DeviceInfo describeCudaDevice(int device, bool* managed) {
+  cudaDeviceProp properties{};
+  checkCuda(cudaGetDeviceProperties(&properties, device), "cudaGetDeviceProperties",
+            ErrorCode::DeviceNotFound);
+  int managedMemory = 0;
+  int concurrentManaged = 0;
+  checkCuda(cudaDeviceGetAttribute(&managedMemory, cudaDevAttrManagedMemory, device),
+            "cudaDeviceGetAttribute(ManagedMemory)", ErrorCode::DeviceNotFound);
+  checkCuda(
+      cudaDeviceGetAttribute(&concurrentManaged, cudaDevAttrConcurrentManagedAccess, device),
+      "cudaDeviceGetAttribute(ConcurrentManagedAccess)", ErrorCode::DeviceNotFound);
+  if (managed != nullptr) *managed = managedMemory != 0;
+  DeviceInfo info;
+  info.index = static_cast<uint32_t>(device);
+  info.name = properties.name;
+  info.maxBufferLength = properties.totalGlobalMem;
+  info.hasUnifiedMemory = properties.integrated != 0;
+  info.recommendedMaxWorkingSetSize = properties.totalGlobalMem;
+  // Prefetching managed memory needs concurrent managed access (not on Windows or
+  // pre-Pascal GPUs).
+  info.residencySupported = concurrentManaged != 0;
+  if (!info.residencySupported) {
+    info.residencyUnsupportedReason =
+        "the device lacks concurrent managed access, needed for cudaMemPrefetchAsync";
+  }
+  return info;
+}
+
+// One CUDA device (an ordinal) with its own primary context. Every runtime call is preceded by
+// cudaSetDevice(device_): the calling thread's current device may be any other ordinal.
 class CudaDevice final : public BackendDevice {
  public:
   explicit CudaDevice(int device) : device_(device) {
     checkCuda(cudaSetDevice(device_), "cudaSetDevice", ErrorCode::DeviceNotFound);
-    cudaDeviceProp properties{};
-    checkCuda(cudaGetDeviceProperties(&properties, device_), "cudaGetDeviceProperties",
-              ErrorCode::DeviceNotFound);
-    int managed = 0;
-    int concurrentManaged = 0;
-    checkCuda(cudaDeviceGetAttribute(&managed, cudaDevAttrManagedMemory, device_),
-              "cudaDeviceGetAttribute(ManagedMemory)", ErrorCode::DeviceNotFound);
-    checkCuda(
-        cudaDeviceGetAttribute(&concurrentManaged, cudaDevAttrConcurrentManagedAccess, device_),
-        "cudaDeviceGetAttribute(ConcurrentManagedAccess)", ErrorCode::DeviceNotFound);
+    bool managed = false;
+    info_ = describeCudaDevice(device_, &managed);
     if (!managed) {
       throw NativeError(ErrorCode::DeviceNotFound,
-                        std::string("CUDA device ") + properties.name +
-                            " does not support managed memory",
+                        "CUDA device " + info_.name + " does not support managed memory",
                         ErrorValue::of(std::string("cuda")));
     }
     checkCuda(cudaStreamCreateWithFlags(&zeroStream_, cudaStreamNonBlocking),
               "cudaStreamCreateWithFlags", ErrorCode::DeviceNotFound);
-    info_.name = properties.name;
-    info_.maxBufferLength = properties.totalGlobalMem;
-    info_.hasUnifiedMemory = properties.integrated != 0;
-    info_.recommendedMaxWorkingSetSize = properties.totalGlobalMem;
-    // Prefetching managed memory needs concurrent managed access (not on Windows or
-    // pre-Pascal GPUs).
-    info_.residencySupported = concurrentManaged != 0;
-    if (!info_.residencySupported) {
-      info_.residencyUnsupportedReason =
-          "the device lacks concurrent managed access, needed for cudaMemPrefetchAsync";
-    }
   }
 
   ~CudaDevice() override {
     waiter_.reset();  // waits for pending fences while the device is still whole
+    if (cudaSetDevice(device_) != cudaSuccess) cudaGetLastError();
     if (zeroStream_ != nullptr) cudaStreamDestroy(zeroStream_);
   }
 
@@ -246,11 +263,14 @@ class CudaDevice final : public BackendDevice {
       cudaFree(allocation.contents);
       throwAllocation(byteLength, "cudaMemset", status);
     }
+    allocation.gpuAddress = reinterpret_cast<uintptr_t>(allocation.contents);
     return allocation;
   }
 
   void release(const Allocation& allocation) noexcept override {
-    if (allocation.contents != nullptr && cudaFree(allocation.contents) != cudaSuccess) {
+    if (allocation.contents == nullptr) return;
+    if (cudaSetDevice(device_) != cudaSuccess) cudaGetLastError();
+    if (cudaFree(allocation.contents) != cudaSuccess) {
       cudaGetLastError();
     }
   }
@@ -258,6 +278,8 @@ class CudaDevice final : public BackendDevice {
   std::unique_ptr<BackendResidencySet> newResidencySet(const std::string&, uint64_t) override {
     return std::make_unique<CudaResidencySet>(device_);
   }
+
+  uint64_t nativeDeviceHandle() const override { return static_cast<uint64_t>(device_); }
 
   // An event recorded on `stream` (0 = the legacy default stream, which waits for and is
   // waited on by every blocking stream; cudaStreamLegacy, cudaStreamPerThread and any
@@ -327,6 +349,18 @@ BackendProbe probeCudaBackend() {
   return probe;
 }
 
-std::shared_ptr<BackendDevice> openCudaBackend() { return std::make_shared<CudaDevice>(0); }
+std::vector<DeviceInfo> describeCudaDevices() {
+  int count = 0;
+  checkCuda(cudaGetDeviceCount(&count), "cudaGetDeviceCount", ErrorCode::DeviceNotFound);
+  std::vector<DeviceInfo> devices;
+  for (int device = 0; device < count; ++device) {
+    devices.push_back(describeCudaDevice(device, nullptr));
+  }
+  return devices;
+}
+
+std::shared_ptr<BackendDevice> openCudaBackend(uint32_t index) {
+  return std::make_shared<CudaDevice>(static_cast<int>(index));
+}
 
 }  // namespace mlx

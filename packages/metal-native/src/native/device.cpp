@@ -1,5 +1,6 @@
 #include "device.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "allocation_faults.h"
@@ -18,7 +19,9 @@ Device::Device(std::shared_ptr<BackendDevice> backend)
     : id_(nextDeviceId++),
       kind_(backend->kind()),
       info_(backend->info()),
-      backend_(std::move(backend)) {}
+      backend_(std::move(backend)),
+      nativeDevice_(backend_->nativeDeviceHandle()),
+      nativeQueue_(backend_->nativeQueueHandle()) {}
 
 void Device::checkAlive(const char* operation) const {
   if (destroyed()) {
@@ -61,6 +64,60 @@ std::shared_ptr<ResidencyTracker> Device::newResidencySet(const std::string& lab
 bool Device::enqueueFence(uint64_t stream, const std::shared_ptr<FenceSignal>& signal) {
   checkAlive("fence");
   return backend_->enqueueFence(stream, signal);
+}
+
+}  // namespace mlx
+
+namespace mlx {
+
+namespace {
+uint64_t checkQueueHandle(uint64_t queue, const char* operation) {
+  if (queue == 0) {
+    throw NativeError(ErrorCode::InvalidArgument,
+                      std::string(operation) +
+                          ": queue must be a native queue or stream handle, got 0n (a user's "
+                          "id<MTLCommandQueue> or cudaStream_t is required here)",
+                      ErrorValue::none());
+  }
+  return queue;
+}
+}  // namespace
+
+void Device::attachResidency(uint64_t queue) {
+  checkAlive("attachResidency");
+  checkQueueHandle(queue, "attachResidency");
+  if (std::find(residencyQueues_.begin(), residencyQueues_.end(), queue) !=
+      residencyQueues_.end()) {
+    throw NativeError(ErrorCode::InvalidArgument,
+                      "attachResidency: queue " + std::to_string(queue) +
+                          "n is already attached to device " + std::to_string(id_),
+                      ErrorValue::none());
+  }
+  residencyQueues_.reserve(residencyQueues_.size() + 1);  // so push_back cannot throw below
+  backend_->attachResidency(queue);
+  residencyQueues_.push_back(queue);
+}
+
+void Device::detachResidency(uint64_t queue) {
+  checkAlive("detachResidency");
+  checkQueueHandle(queue, "detachResidency");
+  auto it = std::find(residencyQueues_.begin(), residencyQueues_.end(), queue);
+  if (it == residencyQueues_.end()) {
+    throw NativeError(ErrorCode::InvalidArgument,
+                      "detachResidency: queue " + std::to_string(queue) +
+                          "n is not attached to device " + std::to_string(id_),
+                      ErrorValue::none());
+  }
+  backend_->detachResidency(queue);
+  residencyQueues_.erase(it);
+}
+
+void Device::destroy() noexcept {
+  if (backend_ != nullptr) {
+    for (uint64_t queue : residencyQueues_) backend_->detachResidency(queue);
+  }
+  residencyQueues_.clear();
+  backend_.reset();
 }
 
 }  // namespace mlx

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backend.h"
 
@@ -31,7 +32,21 @@ class Device {
                                                     double initialCapacity);
   // See BackendDevice::enqueueFence. Throws DISPOSED on a destroyed device.
   bool enqueueFence(uint64_t stream, const std::shared_ptr<FenceSignal>& signal);
-  void destroy() noexcept { backend_.reset(); }
+
+  // See BackendDevice::nativeDeviceHandle/nativeQueueHandle; readable after destroy().
+  uint64_t nativeDeviceHandle() const { return nativeDevice_; }
+  uint64_t nativeQueueHandle() const { return nativeQueue_; }
+
+  // The user's queues (streams) this device's residency sets are attached to, in attach order.
+  // attachResidency: INVALID_ARGUMENT for 0, a queue already attached, or one the backend
+  // refuses; RESIDENCY past Metal's limit; DISPOSED on a destroyed device. Each failure leaves
+  // the list as it was. detachResidency: INVALID_ARGUMENT for a queue not attached.
+  void attachResidency(uint64_t queue);
+  void detachResidency(uint64_t queue);
+  const std::vector<uint64_t>& residencyQueues() const { return residencyQueues_; }
+
+  // Detaches every user queue, then lets the backend go (when its buffers and sets do).
+  void destroy() noexcept;
 
  private:
   void checkAlive(const char* operation) const;
@@ -40,6 +55,9 @@ class Device {
   BackendKind kind_;
   DeviceInfo info_;  // copied so it stays readable after destroy()
   std::shared_ptr<BackendDevice> backend_;
+  uint64_t nativeDevice_;
+  uint64_t nativeQueue_;
+  std::vector<uint64_t> residencyQueues_;
 };
 
 // Default initial capacity of a residency set when none is given.

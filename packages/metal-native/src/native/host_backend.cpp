@@ -96,6 +96,7 @@ class HostDevice final : public BackendDevice {
     allocation.byteLength = byteLength;
     allocation.contents = byteLength >= kMapThresholdBytes ? mapPages(byteLength)
                                                            : alignedZeroed(byteLength);
+    allocation.gpuAddress = reinterpret_cast<uintptr_t>(allocation.contents);
     return allocation;
   }
 
@@ -194,6 +195,9 @@ BackendProbe probeHostBackend() {
   probe.available = true;
   return probe;
 }
+
+// One host device, index 0: its description is cheap to make (no memory is touched).
+std::vector<DeviceInfo> describeHostDevices() { return {HostDevice().info()}; }
 
 std::shared_ptr<BackendDevice> openHostBackend() { return std::make_shared<HostDevice>(); }
 

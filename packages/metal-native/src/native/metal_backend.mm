@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <map>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -143,12 +145,65 @@ struct PendingFence {
   }
 };
 
-// Residency sets attached to one device's queue (the Node thread creates and destroys them).
-using AttachedSetCount = std::shared_ptr<std::atomic<int>>;
-
 #if MLX_METAL_RESIDENCY_SDK
 // addResidencySet: "You can add up to 32 different residency sets to a command queue."
 constexpr int kMaxResidencySetsPerQueue = 32;
+#endif
+
+uintptr_t queueKey(id<MTLCommandQueue> queue) { return reinterpret_cast<uintptr_t>((__bridge void*)queue); }
+
+// One device's queues and residency sets: its own queue, the user's queues given to
+// attachResidency, and the live sets. Every set is attached to every queue here. Shared by the
+// device and its sets (a set can outlive the device's JavaScript object).
+struct QueueAttachments {
+  id<MTLCommandQueue> ownQueue;
+  std::vector<id<MTLCommandQueue>> userQueues;
+  std::vector<id> sets;  // id<MTLResidencySet>, typed loosely so older SDKs compile this
+
+  std::vector<id<MTLCommandQueue>> allQueues() const {
+    std::vector<id<MTLCommandQueue>> queues{ownQueue};
+    queues.insert(queues.end(), userQueues.begin(), userQueues.end());
+    return queues;
+  }
+};
+
+#if MLX_METAL_RESIDENCY_SDK
+// Which residency sets of this process are attached to which command queue, so that neither
+// the device's own queue nor a user's queue passes Metal's limit of sets per queue. Several
+// devices (opened twice, or one queue given to two) share one table. Node thread only.
+std::map<uintptr_t, int>& setsPerQueue() {
+  static std::map<uintptr_t, int> counts;
+  return counts;
+}
+
+// Throws RESIDENCY unless `added` more sets fit on `queue`.
+void checkRoomOnQueue(id<MTLCommandQueue> queue, size_t added, const std::string& what) {
+  const int attached = setsPerQueue()[queueKey(queue)];
+  if (attached + static_cast<int>(added) > kMaxResidencySetsPerQueue) {
+    throw NativeError(ErrorCode::Residency,
+                      what + ": command queue " + std::to_string(queueKey(queue)) +
+                          "n already holds " + std::to_string(attached) +
+                          " residency sets of this process and would need " +
+                          std::to_string(added) + " more; Metal allows " +
+                          std::to_string(kMaxResidencySetsPerQueue) +
+                          " per queue (destroy a set or detach another device first)",
+                      ErrorValue::none());
+  }
+}
+
+API_AVAILABLE(macos(15.0)) void addSetToQueue(id<MTLCommandQueue> queue, id set) {
+  [queue addResidencySet:(id<MTLResidencySet>)set];
+  setsPerQueue()[queueKey(queue)]++;
+}
+
+API_AVAILABLE(macos(15.0)) void removeSetFromQueue(id<MTLCommandQueue> queue, id set) noexcept {
+  @autoreleasepool {
+    [queue removeResidencySet:(id<MTLResidencySet>)set];
+  }
+  auto& counts = setsPerQueue();
+  auto it = counts.find(queueKey(queue));
+  if (it != counts.end() && --it->second <= 0) counts.erase(it);
+}
 
 std::string describe(NSError* error) {
   if (error == nil) return "no error description";
@@ -157,11 +212,15 @@ std::string describe(NSError* error) {
 
 class API_AVAILABLE(macos(15.0)) MetalResidencySet final : public BackendResidencySet {
  public:
-  MetalResidencySet(id<MTLDevice> device, id<MTLCommandQueue> queue, AttachedSetCount attached,
+  MetalResidencySet(id<MTLDevice> device, std::shared_ptr<QueueAttachments> attachments,
                     const std::string& label, uint64_t initialCapacity)
-      : queue_(queue), attached_(std::move(attached)) {
+      : attachments_(std::move(attachments)) {
     {
       ScopedAutoreleasePool pool;
+      const auto queues = attachments_->allQueues();
+      for (id<MTLCommandQueue> queue : queues) {
+        checkRoomOnQueue(queue, 1, "cannot create residency set \"" + label + "\"");
+      }
       MTLResidencySetDescriptor* descriptor = [[MTLResidencySetDescriptor alloc] init];
       descriptor.label = [NSString stringWithUTF8String:label.c_str()];
       descriptor.initialCapacity = static_cast<NSUInteger>(initialCapacity);
@@ -172,17 +231,17 @@ class API_AVAILABLE(macos(15.0)) MetalResidencySet final : public BackendResiden
                           "newResidencySetWithDescriptor failed: " + describe(error),
                           ErrorValue::of(label));
       }
-      // Attached to the device's queue: command buffers from it see the set's allocations.
-      [queue_ addResidencySet:set_];
-      attached_->fetch_add(1);
+      // Attached to the device's queue and every user queue given to attachResidency:
+      // command buffers from them see the set's allocations.
+      for (id<MTLCommandQueue> queue : queues) addSetToQueue(queue, set_);
+      attachments_->sets.push_back(set_);
     }
   }
 
   ~MetalResidencySet() override {
-    @autoreleasepool {
-      [queue_ removeResidencySet:set_];
-    }
-    attached_->fetch_sub(1);
+    auto& sets = attachments_->sets;
+    sets.erase(std::remove(sets.begin(), sets.end(), (id)set_), sets.end());
+    for (id<MTLCommandQueue> queue : attachments_->allQueues()) removeSetFromQueue(queue, set_);
   }
 
   void addAllocation(const Allocation& allocation) override {
@@ -201,21 +260,44 @@ class API_AVAILABLE(macos(15.0)) MetalResidencySet final : public BackendResiden
     return (__bridge id<MTLBuffer>)allocation.handle;
   }
 
-  id<MTLCommandQueue> queue_;
-  AttachedSetCount attached_;
+  std::shared_ptr<QueueAttachments> attachments_;
   id<MTLResidencySet> set_;
 };
 #endif
 
+// A user's queue handle (an id<MTLCommandQueue> as a bigint, never 0 here), checked to belong
+// to `device`. The handle is trusted to be a live queue: Metal offers no way to tell a dangling
+// pointer from an object (interop.h says so).
+id<MTLCommandQueue> userQueue(uint64_t handle, id<MTLDevice> device, const char* operation) {
+  id<MTLCommandQueue> queue = (__bridge id<MTLCommandQueue>)reinterpret_cast<void*>(
+      static_cast<uintptr_t>(handle));
+  if (queue.device != device) {
+    throw NativeError(ErrorCode::InvalidArgument,
+                      std::string(operation) + ": queue " + std::to_string(handle) +
+                          "n belongs to another MTLDevice than this one",
+                      ErrorValue::none());
+  }
+  return queue;
+}
+
 class MetalDevice final : public BackendDevice {
  public:
-  MetalDevice(id<MTLDevice> device, id<MTLCommandQueue> queue) : device_(device), queue_(queue) {
+  MetalDevice(id<MTLDevice> device, id<MTLCommandQueue> queue, uint32_t index)
+      : device_(device), queue_(queue), attachments_(std::make_shared<QueueAttachments>()) {
+    attachments_->ownQueue = queue;
+    info_ = describeDevice(device, index);
+  }
+
+  static DeviceInfo describeDevice(id<MTLDevice> device, uint32_t index) {
+    DeviceInfo info_;
+    info_.index = index;
     info_.name = std::string(device.name.UTF8String ?: "Metal device");
     info_.maxBufferLength = device.maxBufferLength;
     info_.hasUnifiedMemory = device.hasUnifiedMemory;
     info_.recommendedMaxWorkingSetSize = device.recommendedMaxWorkingSetSize;
     info_.residencyUnsupportedReason = residencyUnavailableReason(device);
     info_.residencySupported = info_.residencyUnsupportedReason.empty();
+    return info_;
   }
 
   BackendKind kind() const override { return BackendKind::Metal; }
@@ -237,6 +319,7 @@ class MetalDevice final : public BackendDevice {
       allocation.contents = buffer.contents;
       allocation.byteLength = byteLength;
       allocation.handle = (__bridge_retained void*)buffer;
+      if (@available(macOS 13, *)) allocation.gpuAddress = buffer.gpuAddress;
       return allocation;
     }
   }
@@ -253,15 +336,7 @@ class MetalDevice final : public BackendDevice {
                                                        uint64_t initialCapacity) override {
 #if MLX_METAL_RESIDENCY_SDK
     if (@available(macOS 15, *)) {
-      if (attachedSets_->load() >= kMaxResidencySetsPerQueue) {
-        throw NativeError(ErrorCode::Residency,
-                          "cannot create residency set \"" + label + "\": the device's command queue " +
-                              "already holds " + std::to_string(kMaxResidencySetsPerQueue) +
-                              " residency sets, Metal's limit per queue; destroy one first",
-                          ErrorValue::of(label));
-      }
-      return std::make_unique<MetalResidencySet>(device_, queue_, attachedSets_, label,
-                                                 initialCapacity);
+      return std::make_unique<MetalResidencySet>(device_, attachments_, label, initialCapacity);
     }
 #endif
     (void)initialCapacity;
@@ -269,13 +344,14 @@ class MetalDevice final : public BackendDevice {
     throw NativeError(ErrorCode::Residency, info_.residencyUnsupportedReason, ErrorValue::of(label));
   }
 
-  // An empty command buffer on the device's queue: the queue runs in order, so it completes
-  // after every command buffer committed before it. completion_fence.cpp does the rest.
+  // An empty command buffer on the queue (0: the device's own; else a user's
+  // id<MTLCommandQueue> of this device): a queue runs in order, so it completes after every
+  // command buffer committed to it before. completion_fence.cpp does the rest.
   bool enqueueFence(uint64_t stream, const std::shared_ptr<FenceSignal>& signal) override {
-    checkDefaultStream(stream, "metal");
     {
       ScopedAutoreleasePool pool;
-      id<MTLCommandBuffer> commandBuffer = [queue_ commandBuffer];
+      id<MTLCommandQueue> queue = stream == 0 ? queue_ : userQueue(stream, device_, "fence");
+      id<MTLCommandBuffer> commandBuffer = [queue commandBuffer];
       if (commandBuffer == nil) {
         throw NativeError(ErrorCode::DeviceNotFound, "commandBuffer returned nil",
                           ErrorValue::of(std::string("metal")));
@@ -297,10 +373,48 @@ class MetalDevice final : public BackendDevice {
     return true;
   }
 
+  uint64_t nativeDeviceHandle() const override {
+    return reinterpret_cast<uintptr_t>((__bridge void*)device_);
+  }
+  uint64_t nativeQueueHandle() const override { return queueKey(queue_); }
+
+  // Every live set of this device goes onto the user's queue, and so will every later one.
+  void attachResidency(uint64_t handle) override {
+    ScopedAutoreleasePool pool;
+    id<MTLCommandQueue> queue = userQueue(handle, device_, "attachResidency");
+    if (queue == queue_) {
+      throw NativeError(ErrorCode::InvalidArgument,
+                        "attachResidency: queue " + std::to_string(handle) +
+                            "n is the device's own queue, which holds its residency sets already",
+                        ErrorValue::none());
+    }
+#if MLX_METAL_RESIDENCY_SDK
+    if (@available(macOS 15, *)) {
+      checkRoomOnQueue(queue, attachments_->sets.size(), "attachResidency");
+      for (id set : attachments_->sets) addSetToQueue(queue, set);
+    }
+#endif
+    attachments_->userQueues.push_back(queue);
+  }
+
+  void detachResidency(uint64_t handle) noexcept override {
+    auto& queues = attachments_->userQueues;
+    for (auto it = queues.begin(); it != queues.end(); ++it) {
+      if (queueKey(*it) != handle) continue;
+#if MLX_METAL_RESIDENCY_SDK
+      if (@available(macOS 15, *)) {
+        for (id set : attachments_->sets) removeSetFromQueue(*it, set);
+      }
+#endif
+      queues.erase(it);
+      return;
+    }
+  }
+
  private:
   id<MTLDevice> device_;
   id<MTLCommandQueue> queue_;
-  AttachedSetCount attachedSets_ = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<QueueAttachments> attachments_;
   DeviceInfo info_;
 };
 
@@ -316,21 +430,32 @@ BackendProbe probeMetalBackend() {
   return probe;
 }
 
-std::shared_ptr<BackendDevice> openMetalBackend() {
+std::vector<DeviceInfo> describeMetalDevices() {
+  ScopedAutoreleasePool pool;
+  NSArray<id<MTLDevice>>* devices = allDevices();
+  std::vector<DeviceInfo> out;
+  for (NSUInteger i = 0; i < devices.count; ++i) {
+    out.push_back(MetalDevice::describeDevice([devices objectAtIndex:i], static_cast<uint32_t>(i)));
+  }
+  return out;
+}
+
+std::shared_ptr<BackendDevice> openMetalBackend(uint32_t index) {
   {
     ScopedAutoreleasePool pool;
     NSArray<id<MTLDevice>>* devices = allDevices();
-    if (devices.count == 0) {
-      throw NativeError(ErrorCode::DeviceNotFound, "MTLCopyAllDevices found no device",
-                        ErrorValue::of(std::string("metal")));
+    if (index >= devices.count) {
+      throw NativeError(ErrorCode::DeviceNotFound,
+                        "MTLCopyAllDevices has no device at index " + std::to_string(index),
+                        ErrorValue::of(static_cast<double>(index)));
     }
-    id<MTLDevice> device = [devices objectAtIndex:0];
+    id<MTLDevice> device = [devices objectAtIndex:index];
     id<MTLCommandQueue> queue = [device newCommandQueue];
     if (queue == nil) {
       throw NativeError(ErrorCode::DeviceNotFound, "newCommandQueue returned nil",
                         ErrorValue::of(std::string("metal")));
     }
-    return std::make_shared<MetalDevice>(device, queue);
+    return std::make_shared<MetalDevice>(device, queue, index);
   }
 }
 

@@ -31,6 +31,12 @@ class DeviceWrap : public Napi::ObjectWrap<DeviceWrap> {
             InstanceAccessor<&DeviceWrap::residencyUnsupportedReason>(
                 "residencyUnsupportedReason"),
             InstanceAccessor<&DeviceWrap::destroyed>("destroyed"),
+            InstanceAccessor<&DeviceWrap::index>("index"),
+            InstanceAccessor<&DeviceWrap::nativeDevice>("nativeDevice"),
+            InstanceAccessor<&DeviceWrap::nativeQueue>("nativeQueue"),
+            InstanceMethod<&DeviceWrap::attachResidency>("attachResidency"),
+            InstanceMethod<&DeviceWrap::detachResidency>("detachResidency"),
+            InstanceMethod<&DeviceWrap::residencyQueues>("residencyQueues"),
             InstanceMethod<&DeviceWrap::allocBuffer>("allocBuffer"),
             InstanceMethod<&DeviceWrap::newResidencySet>("newResidencySet"),
             InstanceMethod<&DeviceWrap::fence>("fence"),
@@ -76,6 +82,52 @@ class DeviceWrap : public Napi::ObjectWrap<DeviceWrap> {
   }
   Napi::Value destroyed(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), device_->destroyed());
+  }
+
+  Napi::Value index(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), device_->info().index);
+  }
+  Napi::Value nativeDevice(const Napi::CallbackInfo& info) {
+    return Napi::BigInt::New(info.Env(), device_->nativeDeviceHandle());
+  }
+  Napi::Value nativeQueue(const Napi::CallbackInfo& info) {
+    return Napi::BigInt::New(info.Env(), device_->nativeQueueHandle());
+  }
+
+  // attachResidency(queue: bigint) / detachResidency(queue: bigint): see Device.
+  Napi::Value attachResidency(const Napi::CallbackInfo& info) {
+    const uint64_t queue = queueArg(info, 0, "attachResidency");
+    guarded(info.Env(), info[0], [&] { device_->attachResidency(queue); });
+    return info.Env().Undefined();
+  }
+  Napi::Value detachResidency(const Napi::CallbackInfo& info) {
+    const uint64_t queue = queueArg(info, 0, "detachResidency");
+    guarded(info.Env(), info[0], [&] { device_->detachResidency(queue); });
+    return info.Env().Undefined();
+  }
+  Napi::Value residencyQueues(const Napi::CallbackInfo& info) {
+    const auto& queues = device_->residencyQueues();
+    Napi::Array list = Napi::Array::New(info.Env(), queues.size());
+    for (size_t i = 0; i < queues.size(); ++i) {
+      list.Set(static_cast<uint32_t>(i), Napi::BigInt::New(info.Env(), queues[i]));
+    }
+    return list;
+  }
+
+  // A required queue handle: a bigint in [0, 2^64) (0 is refused by Device, with the reason).
+  static uint64_t queueArg(const Napi::CallbackInfo& info, size_t index, const char* operation) {
+    Napi::Value value = info[index];
+    if (value.IsBigInt()) {
+      bool lossless = false;
+      const uint64_t handle = value.As<Napi::BigInt>().Uint64Value(&lossless);
+      if (lossless) return handle;
+    }
+    throwInvalid(info.Env(),
+                 std::string(operation) +
+                     ": queue must be a bigint below 2^64 (an id<MTLCommandQueue> or "
+                     "cudaStream_t), got " +
+                     describe(value),
+                 value);
   }
 
   Napi::Value allocBuffer(const Napi::CallbackInfo& info) {

@@ -58,12 +58,52 @@ Napi::Value fakeMetalLeakForTest(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+void* handleArg(const Napi::CallbackInfo& info, size_t index) {
+  if (info[index].IsNull() || info[index].IsUndefined()) return nullptr;
+  bool lossless = false;
+  return reinterpret_cast<void*>(
+      static_cast<uintptr_t>(info[index].As<Napi::BigInt>().Uint64Value(&lossless)));
+}
+
+// fakeMetalNewCommandQueue(device: bigint | null): bigint, a queue the test owns (the user's
+// side of interop); null makes it on a device of its own (a "foreign" queue).
+Napi::Value fakeMetalNewCommandQueue(const Napi::CallbackInfo& info) {
+  return Napi::BigInt::New(info.Env(),
+                           static_cast<uint64_t>(reinterpret_cast<uintptr_t>(
+                               fake::newCommandQueue(handleArg(info, 0)))));
+}
+
+Napi::Value fakeMetalReleaseObject(const Napi::CallbackInfo& info) {
+  fake::releaseObject(handleArg(info, 0));
+  return info.Env().Undefined();
+}
+
+Napi::Value fakeMetalQueueResidencySets(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), fake::queueResidencySets(handleArg(info, 0)));
+}
+
+// The Metal calls logged so far ("Class selector ..."), cleared when `clear` is true.
+Napi::Value fakeMetalCallLog(const Napi::CallbackInfo& info) {
+  const auto entries = fake::log();
+  if (info[0].ToBoolean()) fake::clearLog();
+  Napi::Array list = Napi::Array::New(info.Env(), entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) list.Set(static_cast<uint32_t>(i), entries[i]);
+  return list;
+}
+
 }  // namespace
 
 void registerFakeMetalExports(Napi::Env env, Napi::Object exports) {
   exports.Set("fakeMetalReport", Napi::Function::New<fakeMetalReport>(env, "fakeMetalReport"));
   exports.Set("fakeMetalLeakForTest", Napi::Function::New<fakeMetalLeakForTest>(env, "fakeMetalLeakForTest"));
   exports.Set("fakeMetalSetKnobs", Napi::Function::New<fakeMetalSetKnobs>(env, "fakeMetalSetKnobs"));
+  exports.Set("fakeMetalNewCommandQueue",
+              Napi::Function::New<fakeMetalNewCommandQueue>(env, "fakeMetalNewCommandQueue"));
+  exports.Set("fakeMetalReleaseObject",
+              Napi::Function::New<fakeMetalReleaseObject>(env, "fakeMetalReleaseObject"));
+  exports.Set("fakeMetalQueueResidencySets",
+              Napi::Function::New<fakeMetalQueueResidencySets>(env, "fakeMetalQueueResidencySets"));
+  exports.Set("fakeMetalCallLog", Napi::Function::New<fakeMetalCallLog>(env, "fakeMetalCallLog"));
   exports.Set("fakeMetalWaitForCommandBuffers",
               Napi::Function::New<fakeMetalWaitForCommandBuffers>(env, "fakeMetalWaitForCommandBuffers"));
 }

@@ -219,13 +219,23 @@ void fences() {
     std::printf("  [fake] operator new calls on the completion thread: %ld\n",
                 completionThreadAllocations.load());
     CHECK(completionThreadAllocations == 0, "the completion handler allocates nothing on Metal's thread");
+    // A user's queue of this device is fenced on that queue; one of another device is refused.
+    void* userQueue = fake::newCommandQueue(reinterpret_cast<void*>(device.nativeDeviceHandle()));
+    void* foreignQueue = fake::newCommandQueue(nullptr);
+    auto onUser = std::make_shared<TestSignal>();
+    CHECK(device.enqueueFence(reinterpret_cast<uintptr_t>(userQueue), onUser),
+          "a user queue of this device is fenced");
+    fake::waitForCommandBuffers();
+    CHECK(onUser->calls == 1 && onUser->ok, "the user queue's fence settles once, ok");
     bool threw = false;
     try {
-      device.enqueueFence(12345, ok);
-    } catch (const mlx::NativeError&) {
-      threw = true;
+      device.enqueueFence(reinterpret_cast<uintptr_t>(foreignQueue), ok);
+    } catch (const mlx::NativeError& e) {
+      threw = e.code() == mlx::ErrorCode::InvalidArgument;
     }
-    CHECK(threw, "a user queue handle is refused (only stream 0)");
+    CHECK(threw, "a queue of another MTLDevice is INVALID_ARGUMENT");
+    fake::releaseObject(userQueue);
+    fake::releaseObject(foreignQueue);
   }
   expectClean("fences");
 }

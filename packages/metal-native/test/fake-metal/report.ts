@@ -29,6 +29,14 @@ export interface FakeMetalExports {
   fakeMetalSetKnobs(knobs: FakeMetalKnobs): void;
   fakeMetalWaitForCommandBuffers(): void;
   fakeMetalLeakForTest(): void;
+  /** A command queue the test owns, on `device` (an id<MTLDevice>) or, for null, a device of its own. */
+  fakeMetalNewCommandQueue(device: bigint | null): bigint;
+  /** Releases what fakeMetalNewCommandQueue returned. */
+  fakeMetalReleaseObject(object: bigint): void;
+  /** Residency sets attached to a queue now. */
+  fakeMetalQueueResidencySets(queue: bigint): number;
+  /** Metal calls logged so far ("Class selector ..."); `clear` empties the log. */
+  fakeMetalCallLog(clear?: boolean): string[];
   liveBuffers(): { count: number; bytes: number };
 }
 

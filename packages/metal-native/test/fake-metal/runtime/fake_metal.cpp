@@ -203,8 +203,16 @@ struct Error : Obj { long code; String* description; };
 struct Descriptor : Obj { String* label; U capacity; };
 struct Buffer : Obj { void* memory; U length; struct Device* device; };
 struct ResidencySet : Obj { std::set<Obj*>* committed; std::set<Obj*>* staged; String* label; };
-struct CommandBuffer : Obj { std::vector<void*>* handlers; String* label; long status; struct Queue* queue; };
-struct Queue : Obj { std::vector<Obj*>* sets; struct Device* device; };
+struct Dispatch { fake::Kernel kernel; fake::KernelArgs args; std::vector<std::vector<unsigned char>> bytes; };
+struct CommandBuffer : Obj { std::vector<void*>* handlers; String* label; long status; struct Queue* queue; std::vector<Dispatch>* dispatches; };
+struct Library : Obj { std::string* source; };
+struct Function : Obj { String* name; fake::Kernel kernel; };
+struct Pipeline : Obj { fake::Kernel kernel; };
+struct Encoder : Obj { CommandBuffer* commandBuffer; Dispatch* current; bool ended; };
+struct MTLSizeValue { U width, height, depth; };
+// Command buffers of one queue complete in commit order (tickets), as Metal's queues run.
+struct QueueOrder { std::mutex mutex; std::condition_variable cv; long next = 0; long done = 0; };
+struct Queue : Obj { std::vector<Obj*>* sets; struct Device* device; QueueOrder* order; };
 struct Device : Obj { long buffers; };
 struct Pool : Obj { size_t token; };
 struct Array : Obj { std::vector<Obj*>* items; bool deviceList; };
@@ -232,6 +240,14 @@ Class_ g_cQueue{&kMeta, "FakeMTLCommandQueue", cNSObject, sizeof(Queue), nullptr
 Class_* const cQueue = &g_cQueue;
 Class_ g_cCommandBuffer{&kMeta, "FakeMTLCommandBuffer", cNSObject, sizeof(CommandBuffer), nullptr, {}, {}, true};
 Class_* const cCommandBuffer = &g_cCommandBuffer;
+Class_ g_cLibrary{&kMeta, "FakeMTLLibrary", cNSObject, sizeof(Library), [](Obj* o) { delete static_cast<Library*>(o)->source; }, {}, {}, true};
+Class_* const cLibrary = &g_cLibrary;
+Class_ g_cFunction{&kMeta, "FakeMTLFunction", cNSObject, sizeof(Function), [](Obj* o) { releaseObj(static_cast<Function*>(o)->name); }, {}, {}, true};
+Class_* const cFunction = &g_cFunction;
+Class_ g_cPipeline{&kMeta, "FakeMTLComputePipelineState", cNSObject, sizeof(Pipeline), nullptr, {}, {}, true};
+Class_* const cPipeline = &g_cPipeline;
+Class_ g_cEncoder{&kMeta, "FakeMTLComputeCommandEncoder", cNSObject, sizeof(Encoder), [](Obj* o) { releaseObj(static_cast<Encoder*>(o)->commandBuffer); }, {}, {}, true};
+Class_* const cEncoder = &g_cEncoder;
 Class_ g_cArray{&kMeta, "NSArray", cNSObject, sizeof(Array), nullptr, {}, {}, false};
 Class_* const cArray = &g_cArray;
 
@@ -253,6 +269,11 @@ String* copyString(Obj* s) {  // a `copy` property setter
 template <typename F> void* imp(F f) { return reinterpret_cast<void*>(+f); }
 
 Obj* processInfoSingleton = nullptr;
+
+std::mutex gKernelMutex;
+std::map<std::string, fake::Kernel>& kernels() { static std::map<std::string, fake::Kernel> k; return k; }
+std::atomic<int> gCommandBufferDelayMs{0};
+std::string hex(const void* p) { char text[32]; std::snprintf(text, sizeof text, "%p", p); return text; }
 
 struct Registrar {
   Registrar() {
@@ -332,6 +353,7 @@ struct Registrar {
       record(s, "newCommandQueue");
       auto* q = static_cast<Queue*>(allocObj(cQueue));
       q->sets = new std::vector<Obj*>();
+      q->order = new QueueOrder();
       q->device = static_cast<Device*>(retainObj(s));
       return q;
     });
@@ -352,12 +374,86 @@ struct Registrar {
       r->label = copyString(desc ? desc->label : nullptr);
       return r;
     });
+    // https://developer.apple.com/documentation/metal/mtldevice/makelibrary(source:options:)
+    dev["newLibraryWithSource:options:error:"] = imp([](Device* s, SEL_, Obj* source, Obj*, Obj** error) -> Obj* {
+      record(s, "newLibraryWithSource:options:error:");
+      const char* text = utf8(source);
+      if (text == nullptr || std::strstr(text, "kernel void") == nullptr) {
+        if (error) {
+          auto* e = static_cast<Error*>(allocObj(cError));
+          e->code = 1;
+          e->description = newString("fake: the source declares no kernel function");
+          *error = autoreleaseObj(e);
+        }
+        return nullptr;
+      }
+      auto* l = static_cast<Library*>(allocObj(cLibrary));
+      l->source = new std::string(text);
+      return l;
+    });
+    dev["newComputePipelineStateWithFunction:error:"] = imp([](Device* s, SEL_, Function* f, Obj**) -> Obj* {
+      record(s, ("newComputePipelineStateWithFunction:error: " + std::string(utf8(f->name))).c_str());
+      auto* p = static_cast<Pipeline*>(allocObj(cPipeline));
+      p->kernel = f->kernel;
+      return p;
+    });
     cDevice->dealloc = [](Obj*) {};
+
+    // A function exists when the source declares `kernel void NAME(` and a stand-in is registered.
+    cLibrary->methods["newFunctionWithName:"] = imp([](Library* s, SEL_, Obj* name) -> Obj* {
+      const std::string wanted = utf8(name);
+      record(s, ("newFunctionWithName: " + wanted).c_str());
+      if (s->source->find("kernel void " + wanted + "(") == std::string::npos) return nullptr;
+      fake::Kernel kernel = nullptr;
+      {
+        std::lock_guard<std::mutex> l(gKernelMutex);
+        auto it = kernels().find(wanted);
+        if (it == kernels().end()) return nullptr;
+        kernel = it->second;
+      }
+      auto* f = static_cast<Function*>(allocObj(cFunction));
+      f->name = newString(wanted.c_str());
+      f->kernel = kernel;
+      return f;
+    });
+    cFunction->methods["name"] = imp([](Function* s, SEL_) { return s->name; });
+    cPipeline->methods["maxTotalThreadsPerThreadgroup"] = imp([](Pipeline*, SEL_) -> U { return 1024; });
+
+    auto& enc = cEncoder->methods;
+    enc["setComputePipelineState:"] = imp([](Encoder* s, SEL_, Pipeline* p) {
+      record(s, "setComputePipelineState:");
+      s->commandBuffer->dispatches->emplace_back();
+      s->current = &s->commandBuffer->dispatches->back();
+      s->current->kernel = p->kernel;
+      std::memset(&s->current->args, 0, sizeof s->current->args);
+    });
+    enc["setBuffer:offset:atIndex:"] = imp([](Encoder* s, SEL_, Buffer* b, U offset, U index) {
+      record(s, ("setBuffer:offset:atIndex: " + hex(b) + " " + std::to_string(offset) + " " + std::to_string(index)).c_str());
+      if (s->current == nullptr || index >= fake::KernelArgs::kSlots) { violation("setBuffer: before a pipeline or past slot 30"); return; }
+      if (b != nullptr && offset > b->length) violation("setBuffer: offset past the buffer's length");
+      s->current->args.buffers[index] = b == nullptr ? nullptr : static_cast<char*>(b->memory) + offset;
+    });
+    enc["setBytes:length:atIndex:"] = imp([](Encoder* s, SEL_, const void* bytes, U length, U index) {
+      record(s, ("setBytes:length:atIndex: " + std::to_string(length) + " " + std::to_string(index)).c_str());
+      if (s->current == nullptr || index >= fake::KernelArgs::kSlots) { violation("setBytes: before a pipeline or past slot 30"); return; }
+      // Copied now, as Metal does; the slot points into the copy when the kernel runs.
+      s->current->bytes.resize(fake::KernelArgs::kSlots);
+      s->current->bytes[index].assign(static_cast<const unsigned char*>(bytes), static_cast<const unsigned char*>(bytes) + length);
+    });
+    enc["dispatchThreads:threadsPerThreadgroup:"] = imp([](Encoder* s, SEL_, MTLSizeValue grid, MTLSizeValue group) {
+      record(s, ("dispatchThreads:threadsPerThreadgroup: " + std::to_string(grid.width * grid.height * grid.depth) + " " + std::to_string(group.width)).c_str());
+      if (s->current == nullptr) { violation("dispatchThreads: before a pipeline"); return; }
+      s->current->args.threads = grid.width * grid.height * grid.depth;
+    });
+    enc["endEncoding"] = imp([](Encoder* s, SEL_) { record(s, "endEncoding"); s->ended = true; s->current = nullptr; });
 
     auto& b = cBuffer->methods;
     b["contents"] = imp([](Buffer* s, SEL_) { return s->memory; });
     b["length"] = imp([](Buffer* s, SEL_) { return s->length; });
     b["allocatedSize"] = imp([](Buffer* s, SEL_) { return s->length; });
+    // A GPU virtual address: the fake's GPU is the CPU, so it is the contents address plus a
+    // fixed offset that keeps the two distinguishable in tests.
+    b["gpuAddress"] = imp([](Buffer* s, SEL_) -> uint64_t { return reinterpret_cast<uintptr_t>(s->memory) + fake::kGpuAddressOffset; });
     cBuffer->dealloc = [](Obj* o) {
       auto* s = static_cast<Buffer*>(o);
       record(s, "dealloc");
@@ -398,21 +494,23 @@ struct Registrar {
 
     auto& q = cQueue->methods;
     q["commandBuffer"] = imp([](Queue* s, SEL_) -> Obj* {
-      record(s, "commandBuffer");
+      record(s, ("commandBuffer queue=" + hex(s)).c_str());
       auto* c = static_cast<CommandBuffer*>(allocObj(cCommandBuffer));
       c->handlers = new std::vector<void*>();
+      c->dispatches = new std::vector<Dispatch>();
       c->queue = static_cast<Queue*>(retainObj(s));
       return autoreleaseObj(c);
     });
+    q["device"] = imp([](Queue* s, SEL_) -> Obj* { return s->device; });
     q["addResidencySet:"] = imp([](Queue* s, SEL_, Obj* set) {
-      record(s, "addResidencySet:");
+      record(s, ("addResidencySet: queue=" + hex(s)).c_str());
       // "You can add up to 32 different residency sets to a command queue."
       if (static_cast<int>(s->sets->size()) >= fake::knobs().maxSetsPerQueue)
         violation("addResidencySet: a queue holds at most " + std::to_string(fake::knobs().maxSetsPerQueue) + " residency sets");
       s->sets->push_back(retainObj(set));
     });
     q["removeResidencySet:"] = imp([](Queue* s, SEL_, Obj* set) {
-      record(s, "removeResidencySet:");
+      record(s, ("removeResidencySet: queue=" + hex(s)).c_str());
       for (auto it = s->sets->begin(); it != s->sets->end(); ++it)
         if (*it == set) { s->sets->erase(it); releaseObj(set); return; }
       violation("removeResidencySet: the set was not attached");
@@ -421,6 +519,7 @@ struct Registrar {
       auto* s = static_cast<Queue*>(o);
       for (Obj* set : *s->sets) releaseObj(set);
       delete s->sets;
+      delete s->order;
       releaseObj(s->device);
     };
 
@@ -434,14 +533,37 @@ struct Registrar {
       e->description = newString("fake: command buffer failed");
       return autoreleaseObj(e);
     });
+    c["computeCommandEncoder"] = imp([](CommandBuffer* s, SEL_) -> Obj* {
+      record(s, "computeCommandEncoder");
+      auto* e = static_cast<Encoder*>(allocObj(cEncoder));
+      e->commandBuffer = static_cast<CommandBuffer*>(retainObj(s));
+      return autoreleaseObj(e);
+    });
+    c["waitUntilCompleted"] = imp([](CommandBuffer* s, SEL_) {
+      record(s, "waitUntilCompleted");
+      while (s->status != 4 && s->status != 5) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    });
     c["addCompletedHandler:"] = imp([](CommandBuffer* s, SEL_, void* block) { record(s, "addCompletedHandler:"); s->handlers->push_back(_Block_copy(block)); });
     c["commit"] = imp([](CommandBuffer* s, SEL_) {
       record(s, "commit");
       retainObj(s);  // a committed command buffer lives until it completes
       gPending++;
       const bool fail = fake::knobs().failCommandBuffer;
-      std::thread([s, fail] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      // Command buffers of one queue run in commit order, as on the GPU: each waits for the
+      // one committed before it on its queue.
+      QueueOrder* order = s->queue->order;
+      long ticket;
+      { std::lock_guard<std::mutex> l(order->mutex); ticket = order->next++; }
+      std::thread([s, fail, order, ticket] {
+        {
+          std::unique_lock<std::mutex> l(order->mutex);
+          order->cv.wait(l, [&] { return order->done == ticket; });
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2 + gCommandBufferDelayMs.load()));
+        for (Dispatch& d : *s->dispatches) {
+          for (size_t i = 0; i < d.bytes.size(); ++i) if (!d.bytes[i].empty()) d.args.bytes[i] = d.bytes[i].data();
+          if (d.kernel != nullptr && !fail) d.kernel(d.args);
+        }
         s->status = fail ? 5 : 4;
         void* token = objc_autoreleasePoolPush();  // as a GCD worker does around each block
         tPools.back().reserve(64);  // so that autoreleasing in a handler allocates nothing here
@@ -451,6 +573,8 @@ struct Registrar {
         objc_autoreleasePoolPop(token);
         for (void* h : *s->handlers) _Block_release(h);
         s->handlers->clear();
+        { std::lock_guard<std::mutex> l(order->mutex); order->done++; }
+        order->cv.notify_all();
         releaseObj(s);
         if (--gPending == 0) { std::lock_guard<std::mutex> l(gPendingMutex); gPendingCv.notify_all(); }
       }).detach();
@@ -458,6 +582,7 @@ struct Registrar {
     cCommandBuffer->dealloc = [](Obj* o) {
       auto* s = static_cast<CommandBuffer*>(o);
       delete s->handlers;
+      delete s->dispatches;
       releaseObj(s->label);
       releaseObj(s->queue);
     };
@@ -540,6 +665,21 @@ long residentPages(const void* memory, size_t length) {
 }
 bool onCompletionThread() { return tCompletionThread; }
 void leakForTest() { allocObj(cDescriptor); }
+void registerKernel(const char* name, Kernel kernel) {
+  std::lock_guard<std::mutex> l(gKernelMutex);
+  kernels()[name] = kernel;
+}
+void setCommandBufferDelayMs(int ms) { gCommandBufferDelayMs = ms; }
+void* newCommandQueue(void* device) {
+  Obj* owner = device != nullptr ? static_cast<Obj*>(device) : allocObj(cDevice);
+  auto* q = static_cast<Queue*>(allocObj(cQueue));
+  q->sets = new std::vector<Obj*>();
+  q->order = new QueueOrder();
+  q->device = static_cast<Device*>(device != nullptr ? retainObj(owner) : owner);
+  return q;
+}
+void releaseObject(void* object) { releaseObj(static_cast<Obj*>(object)); }
+int queueResidencySets(void* queue) { return static_cast<int>(static_cast<Queue*>(queue)->sets->size()); }
 long createSystemDefaultDeviceCalls() { return gCreateDefaultCalls; }
 long copyAllDevicesCalls() { return gCopyAllCalls; }
 long pendingCommandBuffers() { return gPending; }

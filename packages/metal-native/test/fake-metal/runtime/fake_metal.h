@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 namespace fake {
+// MTLBuffer.gpuAddress - contents: the fake's GPU addresses are its CPU addresses, shifted.
+constexpr uint64_t kGpuAddressOffset = uint64_t{1} << 44;
 // Fault switches and limits. Defaults follow Apple's documentation.
 struct Knobs {
   bool noDevice = false;              // MTLCopyAllDevices is empty, MTLCreateSystemDefaultDevice nil
@@ -32,5 +34,24 @@ long createSystemDefaultDeviceCalls();
 long copyAllDevicesCalls();
 long pendingCommandBuffers();
 void waitForCommandBuffers();
+// For tests that play the user's side of interop: a new (retained) command queue on `device`
+// (an id<MTLDevice>), or on a new device outside MTLCopyAllDevices when `device` is null;
+// released by releaseObject. queueResidencySets: the sets attached to a queue now.
+void* newCommandQueue(void* device);
+void releaseObject(void* object);
+int queueResidencySets(void* queue);
+// Compute kernels: the fake's GPU runs a C++ stand-in registered under the MSL function's name.
+// It gets the buffers bound with setBuffer:offset:atIndex: (contents + offset, by index), the
+// bytes bound with setBytes:length:atIndex:, and the grid's thread count (width*height*depth).
+struct KernelArgs {
+  static constexpr int kSlots = 31;  // Metal's buffer argument table
+  void* buffers[kSlots];
+  const void* bytes[kSlots];
+  uint64_t threads;
+};
+using Kernel = void (*)(const KernelArgs& args);
+void registerKernel(const char* name, Kernel kernel);
+// Every command buffer then sleeps this long on the fake GPU before running (a slow kernel).
+void setCommandBufferDelayMs(int ms);
 void leakForTest();                           // strands one object: proves the leak checks fire                 // all committed command buffers completed
 }  // namespace fake

@@ -38,6 +38,25 @@ typedef enum : NSInteger {
 } MTLGPUFamily;
 @protocol MTLDevice;
 @protocol MTLCommandBuffer;
+// https://developer.apple.com/documentation/metal/mtlsize
+typedef struct { NSUInteger width, height, depth; } MTLSize;
+static inline MTLSize MTLSizeMake(NSUInteger w, NSUInteger h, NSUInteger d) { MTLSize s = {w, h, d}; return s; }
+// https://developer.apple.com/documentation/metal/mtlfunction
+@protocol MTLFunction <NSObject>
+@property (readonly) NSString* name;
+@end
+// https://developer.apple.com/documentation/metal/mtllibrary
+@protocol MTLLibrary <NSObject>
+// https://developer.apple.com/documentation/metal/mtllibrary/makefunction(name:)
+- (nullable id<MTLFunction>)newFunctionWithName:(NSString*)functionName;
+@end
+// https://developer.apple.com/documentation/metal/mtlcompileoptions
+@interface MTLCompileOptions : NSObject
+@end
+// https://developer.apple.com/documentation/metal/mtlcomputepipelinestate
+@protocol MTLComputePipelineState <NSObject>
+@property (readonly) NSUInteger maxTotalThreadsPerThreadgroup;
+@end
 // https://developer.apple.com/documentation/metal/mtlallocation
 @protocol MTLAllocation <NSObject>
 @property (readonly) NSUInteger allocatedSize;
@@ -52,6 +71,8 @@ typedef enum : NSInteger {
 @property (readonly) NSUInteger length;
 // https://developer.apple.com/documentation/metal/mtlbuffer/contents()
 - (void*)contents __attribute__((objc_returns_inner_pointer));
+// https://developer.apple.com/documentation/metal/mtlbuffer/gpuaddress
+@property (readonly) uint64_t gpuAddress API_AVAILABLE(macos(13.0));
 @end
 // https://developer.apple.com/documentation/metal/mtlresidencysetdescriptor
 API_AVAILABLE(macos(15.0))
@@ -76,6 +97,17 @@ API_AVAILABLE(macos(15.0))
 // https://developer.apple.com/documentation/metal/mtlresidencyset/endresidency()
 - (void)endResidency;
 @end
+// https://developer.apple.com/documentation/metal/mtlcomputecommandencoder
+@protocol MTLComputeCommandEncoder <NSObject>
+- (void)setComputePipelineState:(id<MTLComputePipelineState>)state;
+// https://developer.apple.com/documentation/metal/mtlcomputecommandencoder/setbuffer(_:offset:index:)
+- (void)setBuffer:(nullable id<MTLBuffer>)buffer offset:(NSUInteger)offset atIndex:(NSUInteger)index;
+// https://developer.apple.com/documentation/metal/mtlcomputecommandencoder/setbytes(_:length:index:)
+- (void)setBytes:(const void*)bytes length:(NSUInteger)length atIndex:(NSUInteger)index;
+// https://developer.apple.com/documentation/metal/mtlcomputecommandencoder/dispatchthreads(_:threadsperthreadgroup:)
+- (void)dispatchThreads:(MTLSize)threadsPerGrid threadsPerThreadgroup:(MTLSize)threadsPerThreadgroup;
+- (void)endEncoding;
+@end
 typedef void (^MTLCommandBufferHandler)(id<MTLCommandBuffer>);
 // https://developer.apple.com/documentation/metal/mtlcommandbuffer
 @protocol MTLCommandBuffer <NSObject>
@@ -89,9 +121,15 @@ typedef void (^MTLCommandBufferHandler)(id<MTLCommandBuffer>);
 - (void)addCompletedHandler:(MTLCommandBufferHandler)block;
 // https://developer.apple.com/documentation/metal/mtlcommandbuffer/commit()
 - (void)commit;
+// https://developer.apple.com/documentation/metal/mtlcommandbuffer/makecomputecommandencoder()
+- (nullable id<MTLComputeCommandEncoder>)computeCommandEncoder;
+// https://developer.apple.com/documentation/metal/mtlcommandbuffer/waituntilcompleted()
+- (void)waitUntilCompleted;
 @end
 // https://developer.apple.com/documentation/metal/mtlcommandqueue
 @protocol MTLCommandQueue <NSObject>
+// https://developer.apple.com/documentation/metal/mtlcommandqueue/device
+@property (readonly) id<MTLDevice> device;
 // https://developer.apple.com/documentation/metal/mtlcommandqueue/makecommandbuffer()
 - (nullable id<MTLCommandBuffer>)commandBuffer;
 // https://developer.apple.com/documentation/metal/mtlcommandqueue/addresidencyset(_:)
@@ -113,6 +151,15 @@ typedef void (^MTLCommandBufferHandler)(id<MTLCommandBuffer>);
 - (nullable id<MTLBuffer>)newBufferWithLength:(NSUInteger)length options:(MTLResourceOptions)options;
 // https://developer.apple.com/documentation/metal/mtldevice/makecommandqueue()
 - (nullable id<MTLCommandQueue>)newCommandQueue;
+// https://developer.apple.com/documentation/metal/mtldevice/makelibrary(source:options:)
+// MSL compiled at run time. The fake "compiles" a kernel whose name a stand-in was registered
+// for (fake::registerKernel) and that the source declares as `kernel void NAME(`.
+- (nullable id<MTLLibrary>)newLibraryWithSource:(NSString*)source
+                                        options:(nullable MTLCompileOptions*)options
+                                          error:(NSError**)error;
+// https://developer.apple.com/documentation/metal/mtldevice/makecomputepipelinestate(function:)
+- (nullable id<MTLComputePipelineState>)newComputePipelineStateWithFunction:(id<MTLFunction>)function
+                                                                     error:(NSError**)error;
 // https://developer.apple.com/documentation/metal/mtldevice/makeresidencyset(descriptor:)
 - (nullable id<MTLResidencySet>)newResidencySetWithDescriptor:(MTLResidencySetDescriptor*)desc
                                                         error:(NSError**)error API_AVAILABLE(macos(15.0));
