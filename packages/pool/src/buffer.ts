@@ -18,6 +18,11 @@ export class MlxBuffer {
   /** The requested length. */
   readonly byteLength: number;
   readonly dtype: DType;
+  /**
+   * The extents, frozen: a frozen array given by the caller is kept as it is, any other is
+   * copied first, so that later changes to the caller's array reach neither `shape` nor
+   * `elementCount`. A hot loop that passes one frozen shape pays no copy.
+   */
   readonly shape: readonly number[];
   /** @internal */
   readonly owner: BufferOwner;
@@ -26,8 +31,7 @@ export class MlxBuffer {
   /** @internal The slot's generation when this lease began. */
   readonly generation: number;
   /**
-   * Product of the shape's extents (1 for a scalar shape `[]`), fixed when the buffer was made:
-   * `shape` is the caller's array, and `typed()` must not follow later changes to it.
+   * Product of the shape's extents (1 for a scalar shape `[]`), fixed when the buffer was made.
    */
   readonly elementCount: number;
 
@@ -46,7 +50,7 @@ export class MlxBuffer {
     this.generation = slot.generation;
     this.byteLength = byteLength;
     this.dtype = dtype;
-    this.shape = shape;
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(shape.slice());
   }
 
   /** Bytes of the underlying allocation: the bucket size for pooled buffers. */

@@ -66,7 +66,8 @@ export class DeviceMemory {
       reason = native.residencyUnsupportedReason ?? "not supported";
     this.residencyDisabledReason = reason;
     if (reason === null) {
-      const label = `mlx-pool ${native.backend} ${native.name}`;
+      // The device id tells apart two devices of one kind (two host devices print alike).
+      const label = `mlx-pool ${native.backend}#${native.id} ${native.name}`;
       const set = new ResidencySet<NativeBuffer>(native.newResidencySet(label, 256), {
         owner,
         label,
@@ -77,6 +78,11 @@ export class DeviceMemory {
     } else {
       this.residency = undefined;
     }
+  }
+
+  /** Whether the residency set is gone (the device disposed); see `OwnedResidency`. */
+  get disposed(): boolean {
+    return this.residency?.disposed ?? false;
   }
 
   /** The residency set's name, for messages (see `OwnedResidency`). */

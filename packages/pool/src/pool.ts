@@ -1,4 +1,4 @@
-import { type CounterMark, disposedError, type SizePolicy, type Slot } from "@mlx/bucket-pool";
+import { disposedError, type SizePolicy, type Slot } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
@@ -92,18 +92,16 @@ export class MlxBufferPool implements BufferOwner {
     });
     this.admit(device);
     if (list.length === 0) return [];
-    const mark: CounterMark = resources.buckets.markCounters();
-    const slots: Slot<NativeAllocation>[] = [];
-    const memory = device.memory;
+    let slots: Slot<NativeAllocation>[];
     try {
-      for (const [byteLength] of list)
-        slots.push(resources.buckets.acquirePrechecked(byteLength, memory, true));
-      resources.commitResidency();
+      slots = resources.buckets.acquireBatchPrechecked(
+        list.map((request) => request[0]),
+        device.memory,
+        () => resources.commitResidency(),
+      );
     } catch (error) {
-      for (let i = slots.length - 1; i >= 0; i--)
-        resources.buckets.undoAcquire(slots[i] as Slot<NativeAllocation>);
-      resources.buckets.restoreCounters(mark);
-      resources.commitResidency();
+      // Removals that eviction staged for the batch are committed (and their memory freed).
+      resources.commitResidencyQuietly();
       throw error;
     }
     return list.map(
@@ -152,7 +150,8 @@ export class MlxBufferPool implements BufferOwner {
   /**
    * Registers an exact-size buffer from `device.allocBuffer` (weights, say) with the residency
    * set this pool uses: never recycled, idempotent by address, a no-op without residency. It
-   * also binds the pool to the device's set, so a device with another set is refused after it.
+   * also binds the pool to the device's set, so a device with another set is refused after it
+   * for as long as that set lives.
    */
   registerExisting(device: MlxDevice, buffer: MlxBuffer): void {
     if (this.resources.disposed) throw disposedError("registerExisting", POOL_LABEL);
@@ -186,8 +185,10 @@ export class MlxBufferPool implements BufferOwner {
     this.admit(device);
     const allocation = buffer.slot.handle;
     const set = device.memory.residency;
-    if (set === undefined || allocation.registered) return;
-    allocation.registered = set.register(allocation.native, allocation.address);
+    if (set === undefined) return;
+    if (!allocation.registered)
+      allocation.registered = set.register(allocation.native, allocation.address);
+    this.resources.bindExisting(device.memory);
   }
 
   /** Free buffers waiting for reuse. */
@@ -251,12 +252,13 @@ export class MlxBufferPool implements BufferOwner {
   }
 
   /**
-   * Binds the pool to the device's residency set (one set per pool: a device with another set
-   * is refused) and remembers the device.
+   * Checks that the device's residency set can be this pool's (one set per pool: a device with
+   * another set is refused while the pool holds members of the first) and remembers the device.
+   * The binding itself happens at the first registration.
    */
   private admit(device: MlxDevice): void {
     const memory = device.memory;
-    this.resources.residency.bind(memory.residency === undefined ? undefined : memory);
+    this.resources.residency.check(memory.residency === undefined ? undefined : memory);
     this.lastDevice = device;
   }
 }
