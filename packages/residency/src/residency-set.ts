@@ -451,7 +451,7 @@ export class ResidencySet<B> {
    * Hands `event` to the user's hook. A hook is user code: its throw must not abort the change
    * the event reports halfway (a member staged but not recorded, memory freed while still in
    * the native set), so it is caught, counted in {@link hookErrorCount}, kept in
-   * {@link lastHookError} and reported as a warning.
+   * {@link lastHookError} and reported as a warning (the first of each set).
    */
   private report(event: ResidencyEvent): void {
     const hook = this.onEvent;
@@ -462,9 +462,9 @@ export class ResidencySet<B> {
     try {
       call();
     } catch (error) {
-      this.hookErrors++;
+      // One warning per set: a hook that always throws must not flood the log.
+      if (this.hookErrors++ === 0) warnHookError(this.name, error);
       this.lastHookError = error;
-      warnHookError(this.name, error);
     }
   }
 
