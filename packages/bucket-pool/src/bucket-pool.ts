@@ -333,6 +333,11 @@ export class BucketPool<H, Source = number> {
     return slots as Slot<H>[];
   }
 
+  /** Calls `fn` with every live lease's slot, in the order `reset` returns them. */
+  forEachInUse(fn: (slot: Slot<H>) => void): void {
+    for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
+  }
+
   stats(): BucketPoolStats {
     return {
       inUseCount: this.inUseCount,

@@ -109,7 +109,8 @@ export class MlxBuffer {
 
   private contents(where: string): ArrayBuffer {
     this.checkLive(where);
-    const contents = this.slot.handle.contents;
+    const handle = this.slot.handle;
+    const contents = handle.leaseView ?? handle.contents;
     if (contents === null) {
       throw new MlxError(
         "UNSUPPORTED_BACKEND",

@@ -15,12 +15,29 @@ export class NativeAllocation {
   readonly contents: ArrayBuffer | null;
   /** Whether this allocation is a member of its device's residency set. */
   registered = false;
+  /**
+   * Under `strictViews`: the current lease's own view of exactly its requested bytes, detached
+   * when the lease ends; `null` otherwise (views then come from `contents`).
+   */
+  leaseView: ArrayBuffer | null = null;
 
   constructor(memory: DeviceMemory, native: NativeBuffer) {
     this.memory = memory;
     this.native = native;
     this.address = native.address;
     this.contents = memory.zeroCopy ? native.contents() : null;
+  }
+
+  /** `strictViews`: a lease of `byteLength` bytes begins; its views get their own ArrayBuffer. */
+  beginLeaseView(byteLength: number): void {
+    if (this.contents !== null) this.leaseView = this.native.leaseView(byteLength);
+  }
+
+  /** `strictViews`: the lease ended; every view of it now reads as length 0. */
+  endLeaseView(): void {
+    if (this.leaseView === null) return;
+    this.leaseView = null;
+    this.native.endLeaseView();
   }
 }
 

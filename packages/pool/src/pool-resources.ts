@@ -18,6 +18,8 @@ export class PoolResources {
   readonly residency = new ResidencyBinding<DeviceMemory>({ context: POOL_LABEL });
   disposed = false;
   residencyCommits = 0;
+  /** `PoolOptions.strictViews`: every lease gets its own detachable view. */
+  readonly strictViews: boolean;
   /** Allocations of this pool registered in the bound set: the binding lasts while any is. */
   private boundMembers = 0;
   /** Whether `registerExisting` registered into the bound set (which then stays bound). */
@@ -27,6 +29,9 @@ export class PoolResources {
     const policy: SizePolicy | undefined =
       typeof options.policy === "string" ? sizePolicyByName(options.policy) : options.policy;
     const poisonByte = poisonByteOf(options.poison ?? process.env.MLX_POOL_POISON === "1");
+    this.strictViews = strictViewsOf(
+      options.strictViews ?? process.env.MLX_POOL_STRICT_VIEWS === "1",
+    );
     this.buckets = new BucketPool<NativeAllocation, DeviceMemory>({
       label: POOL_LABEL,
       allocate: (capacity, memory, inBatch) => this.allocateFresh(capacity, memory, inBatch),
@@ -149,6 +154,15 @@ function checkClassFits(capacity: number, byteLength: number, memory: DeviceMemo
     "INVALID_ARGUMENT",
     `byteLength ${byteLength} fits the device's maximum buffer length ${max}, but its size class ${capacity} does not: use device.allocBuffer for an exact-size buffer, or a policy with finer classes`,
     { value: byteLength },
+  );
+}
+
+function strictViewsOf(strict: unknown): boolean {
+  if (typeof strict === "boolean") return strict;
+  throw new MlxError(
+    "INVALID_ARGUMENT",
+    `strictViews must be a boolean, got ${describeValue(strict)}`,
+    { value: strict },
   );
 }
 

@@ -24,6 +24,8 @@ export class MlxBufferPool implements BufferOwner {
   private readonly resources: PoolResources;
   /** Device admitted last: allocations on it skip the admission checks. */
   private lastDevice: unknown = NO_DEVICE;
+  /** `PoolOptions.strictViews`, read once: the default path pays one test of it. */
+  private readonly strictViews: boolean;
 
   constructor(options: PoolOptions = {}) {
     if (typeof options !== "object" || options === null) {
@@ -34,6 +36,7 @@ export class MlxBufferPool implements BufferOwner {
       );
     }
     this.resources = new PoolResources(options);
+    this.strictViews = this.resources.strictViews;
     droppedPools.register(this, this.resources, this.resources);
   }
 
@@ -56,6 +59,7 @@ export class MlxBufferPool implements BufferOwner {
     const elementCount = checkDtypeAndShape("alloc", byteLength, dtype, shape);
     if (!admitted) this.admit(device);
     const slot = this.resources.buckets.acquirePrechecked(byteLength, device.memory);
+    if (this.strictViews) slot.handle.beginLeaseView(byteLength);
     return new MlxBuffer(this, slot, byteLength, dtype, shape, elementCount);
   }
 
@@ -104,6 +108,9 @@ export class MlxBufferPool implements BufferOwner {
       resources.commitResidencyQuietly();
       throw error;
     }
+    if (this.strictViews) {
+      for (const [i, slot] of slots.entries()) slot.handle.beginLeaseView(list[i]?.[0] as number);
+    }
     return list.map(
       ([byteLength, dtype, shape], i) =>
         new MlxBuffer(
@@ -133,6 +140,7 @@ export class MlxBufferPool implements BufferOwner {
       );
     }
     resources.buckets.release(buffer.slot, buffer.generation, fenceOf(options));
+    if (this.strictViews) buffer.slot.handle.endLeaseView();
     resources.commitResidency();
   }
 
@@ -143,6 +151,10 @@ export class MlxBufferPool implements BufferOwner {
   reset(options?: FenceOptions): void {
     const resources = this.resources;
     if (resources.disposed) throw disposedError("reset", POOL_LABEL);
+    if (this.strictViews) {
+      resetStrict(resources, fenceOf(options));
+      return;
+    }
     resources.buckets.reset(fenceOf(options));
     resources.commitResidency();
   }
@@ -261,6 +273,15 @@ export class MlxBufferPool implements BufferOwner {
     this.resources.residency.check(memory.residency === undefined ? undefined : memory);
     this.lastDevice = device;
   }
+}
+
+/** `reset` under `strictViews`: once the reset is accepted, every ended lease's view is detached. */
+function resetStrict(resources: PoolResources, after: PromiseLike<unknown> | undefined): void {
+  const ended: NativeAllocation[] = [];
+  resources.buckets.forEachInUse((slot) => ended.push(slot.handle));
+  resources.buckets.reset(after);
+  for (const allocation of ended) allocation.endLeaseView();
+  resources.commitResidency();
 }
 
 /** `lastDevice` before any device: unequal to every argument, `null` and `undefined` included. */
