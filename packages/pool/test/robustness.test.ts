@@ -240,3 +240,30 @@ describe("MlxBuffer.shape", () => {
     pool.dispose();
   });
 });
+
+describe("a pool dropped without dispose", () => {
+  it.skipIf(typeof globalThis.gc !== "function")(
+    "whose cleanup throws: the FinalizationRegistry callback reports it as a warning, never throws",
+    async () => {
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(w.message);
+      process.on("warning", onWarning);
+      try {
+        (() => {
+          const pool = new MlxBufferPool();
+          const resources = (pool as unknown as { resources: { dispose: () => void } }).resources;
+          resources.dispose = () => {
+            throw new Error("cleanup failure");
+          };
+        })();
+        for (let i = 0; i < 200 && warnings.length === 0; i++) {
+          globalThis.gc?.();
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        expect(warnings.some((w) => w.includes("cleanup failure"))).toBe(true);
+      } finally {
+        process.off("warning", onWarning);
+      }
+    },
+  );
+});
