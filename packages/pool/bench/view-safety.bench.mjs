@@ -46,7 +46,7 @@ function child() {
         },
         { warmup: pass === 0 ? 10 : 2, samples: 15 },
       );
-      (results[name] ??= []).push(m.median);
+      results[name] = [...(results[name] ?? []), m.median];
     }
   }
   for (const pool of Object.values(pools)) pool.dispose();

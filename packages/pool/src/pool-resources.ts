@@ -131,8 +131,8 @@ export const droppedPools = new FinalizationRegistry<PoolResources>((resources) 
   }
 });
 
-/** @internal How a dropped pool's failed cleanup is reported (a process warning). */
-export function reportDroppedPoolError(error: unknown): void {
+/** How a dropped pool's failed cleanup is reported (a process warning). */
+function reportDroppedPoolError(error: unknown): void {
   try {
     process.emitWarning(
       `a dropped MlxBufferPool could not free everything: ${error instanceof Error ? error.message : String(error)}`,
