@@ -284,6 +284,8 @@ export class BucketPool<H, Source = number> {
         slots.push(slot);
         if (slot !== null) continue;
         this.admitFresh?.(capacities[i] as number, byteLengths[i] as number, source);
+        // Its list now: a policy's classIndex is user code and may throw, before any change.
+        this.free.bucketFor(source, capacities[i] as number);
         freshCount++;
         freshBytes += capacities[i] as number;
       }
@@ -422,6 +424,9 @@ export class BucketPool<H, Source = number> {
     source: Source,
     inBatch: boolean,
   ): Slot<H> {
+    // The list first: a policy's classIndex is user code, and must not throw past an eviction
+    // or an allocation.
+    const bucket = this.free.bucketFor(source, capacity);
     if (this.maxHeldRatio !== Number.POSITIVE_INFINITY) this.trimForDemand(byteLength, capacity);
     // Test the limits first: finding an evictable slot scans the lists when no LRU order is kept.
     while (this.heldCount + 1 > this.maxBuffers || this.heldBytes + capacity > this.maxHeldBytes) {
@@ -429,8 +434,6 @@ export class BucketPool<H, Source = number> {
       if (s === null) break;
       this.evict(s);
     }
-    // The list first: a policy's classIndex is user code, and must not throw past an allocation.
-    const bucket = this.free.bucketFor(source, capacity);
     const handle = this.allocateHandle(capacity, source, inBatch);
     const slot = new Slot(handle, capacity);
     slot.bucket = bucket;

@@ -91,8 +91,9 @@ export class FreeLists<H, Source = number> {
     let bucket = h.buckets.get(capacity);
     if (bucket === undefined) {
       bucket = new FreeBucket<H>(capacity);
-      h.buckets.set(capacity, bucket);
+      // Indexed first: the policy's classIndex may throw, and then nothing is recorded.
       if (this.indexer !== undefined) this.index(h, bucket);
+      h.buckets.set(capacity, bucket);
       if (this.keepCapacities) h.capacities.splice(lowerBound(h.capacities, capacity), 0, capacity);
     }
     return bucket;
