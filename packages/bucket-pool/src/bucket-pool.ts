@@ -1,5 +1,5 @@
 import { describeValue, disposedError, MlxError } from "./errors.js";
-import { FreeLists } from "./free-lists.js";
+import { FreeLists, type FreePosition } from "./free-lists.js";
 import { type BucketPoolOptions, DEFAULT_LIMITS, LIMIT_MINIMUMS, LIMIT_NAMES } from "./options.js";
 import { checkSizePolicy, MAX_BYTE_LENGTH, pow2, type SizePolicy } from "./size-policy.js";
 import { Slot, SlotState } from "./slot.js";
@@ -8,15 +8,6 @@ import { checkByteLength, checkLimit } from "./validate.js";
 
 /** Something with `then`: a promise, or any thenable that settles when GPU work is done. */
 export type Fence = PromiseLike<unknown>;
-
-/** Counters that a failed batch restores; see {@link BucketPool.undoAcquire}. */
-export interface CounterMark {
-  readonly hits: number;
-  readonly misses: number;
-  readonly peakInUseCount: number;
-  readonly peakInUseBytes: number;
-  readonly peakHeldBytes: number;
-}
 
 /**
  * A generic arena pool over any handle type: per-capacity LIFO free lists, an in-use array with
@@ -41,6 +32,9 @@ export class BucketPool<H, Source = number> {
   private readonly destroyHandle: (handle: H, capacity: number) => void;
   private readonly recycleHook: ((handle: H, capacity: number) => void) | undefined;
   private readonly fenceSettledHook: (() => void) | undefined;
+  private readonly admitFresh:
+    | ((capacity: number, byteLength: number, source: Source) => void)
+    | undefined;
 
   private readonly free: FreeLists<H, Source>;
   /** The built-in pow2 policy: its free lists are indexed by log2, computable from a length. */
@@ -84,6 +78,7 @@ export class BucketPool<H, Source = number> {
     this.destroyHandle = options.destroy;
     this.recycleHook = options.onRecycle;
     this.fenceSettledHook = options.onFenceSettled;
+    this.admitFresh = options.admitFresh;
     this.policy = options.policy === undefined ? pow2 : checkSizePolicy(options.policy);
     this.maxFreeBytes = options.maxFreeBytes ?? DEFAULT_LIMITS.maxFreeBytes;
     this.maxBuffers = options.maxBuffers ?? DEFAULT_LIMITS.maxBuffers;
@@ -307,41 +302,102 @@ export class BucketPool<H, Source = number> {
     for (const slot of this.quarantined) fn(slot);
   }
 
-  /** Snapshot of the counters a failed batch restores. */
-  markCounters(): CounterMark {
-    return {
-      hits: this.hits,
-      misses: this.misses,
-      peakInUseCount: this.peakInUseCount,
-      peakInUseBytes: this.peakInUseBytes,
-      peakHeldBytes: this.peakHeldBytes,
-    };
-  }
-
   /**
-   * Reverses an `acquire` whose lease never reached a caller (a batch that failed midway): a fresh
-   * slot is destroyed, a reused one goes back to the head of its free list. Undo in reverse order,
-   * then {@link restoreCounters}.
+   * Several leases decided together: admission for the whole batch comes before any eviction
+   * or allocation, so a batch refused by `maxBuffers`, `maxHeldBytes`, a bad capacity or
+   * `admitFresh` changes nothing. Free slots are taken first (as `acquire` would, in order),
+   * then every fresh one is allocated with `inBatch` true, then `finish` runs (a residency
+   * commit, say). If an allocation or `finish` throws, the batch is undone: fresh slots are
+   * destroyed and reused ones go back exactly where they were in their lists and in the
+   * eviction order; only what eviction freed for the batch stays freed (as for `acquire`).
+   *
+   * @param byteLengths - checked by the caller with `checkByteLength`.
    */
-  undoAcquire(slot: Slot<H>): void {
-    if (slot.state !== SlotState.InUse) return;
-    this.removeInUse(slot);
-    slot.generation++;
-    slot.leaseCount--;
-    if (slot.leaseCount === 0) {
-      this.destroySlot(slot);
-      this.destroyedCount--;
-    } else {
-      this.fileFree(slot, false);
+  acquireBatchPrechecked(
+    byteLengths: readonly number[],
+    source: Source = 0 as Source,
+    finish?: () => void,
+  ): Slot<H>[] {
+    const n = byteLengths.length;
+    const capacities: number[] = [];
+    for (const byteLength of byteLengths) {
+      const capacity = this.policy.bucketSize(byteLength);
+      if (!(capacity >= byteLength && Number.isInteger(capacity) && capacity <= MAX_BYTE_LENGTH))
+        throw badCapacity(this.policy, byteLength, capacity);
+      capacities.push(capacity);
     }
+    const taken: FreePosition<H>[] = [];
+    const slots: (Slot<H> | null)[] = [];
+    const undoTaken = (): void => {
+      for (let i = taken.length - 1; i >= 0; i--) this.free.putBack(taken[i] as FreePosition<H>);
+    };
+    let freshCount = 0;
+    let freshBytes = 0;
+    try {
+      for (let i = 0; i < n; i++) {
+        const slot = this.free.takeRecorded(
+          source,
+          capacities[i] as number,
+          this.reuseLargerRatio,
+          taken,
+        );
+        slots.push(slot);
+        if (slot !== null) continue;
+        this.admitFresh?.(capacities[i] as number, byteLengths[i] as number, source);
+        // Its list now: a policy's classIndex is user code and may throw, before any change.
+        this.free.bucketFor(source, capacities[i] as number);
+        freshCount++;
+        freshBytes += capacities[i] as number;
+      }
+      this.checkLimits(freshCount, freshBytes);
+    } catch (error) {
+      undoTaken();
+      throw error;
+    }
+    const peakHeldBytes = this.peakHeldBytes;
+    const made: Slot<H>[] = [];
+    try {
+      for (let i = 0; i < n; i++) {
+        if (slots[i] !== null) continue;
+        const slot = this.allocateAdmitted(
+          byteLengths[i] as number,
+          capacities[i] as number,
+          source,
+          true,
+        );
+        made.push(slot);
+        slots[i] = slot;
+      }
+      finish?.();
+    } catch (error) {
+      for (let i = made.length - 1; i >= 0; i--) {
+        this.destroySlot(made[i] as Slot<H>);
+        this.destroyedCount--;
+      }
+      this.peakHeldBytes = peakHeldBytes;
+      undoTaken();
+      throw error;
+    }
+    for (let i = 0; i < n; i++) {
+      const slot = slots[i] as Slot<H>;
+      const byteLength = byteLengths[i] as number;
+      slot.state = SlotState.InUse;
+      slot.requested = byteLength;
+      slot.leaseCount++;
+      slot.inUseIndex = this.inUseCount;
+      this.inUse[this.inUseCount++] = slot;
+      this.inUseBytes += byteLength;
+    }
+    this.hits += taken.length;
+    this.misses += made.length;
+    if (this.inUseCount > this.peakInUseCount) this.peakInUseCount = this.inUseCount;
+    if (this.inUseBytes > this.peakInUseBytes) this.peakInUseBytes = this.inUseBytes;
+    return slots as Slot<H>[];
   }
 
-  restoreCounters(mark: CounterMark): void {
-    this.hits = mark.hits;
-    this.misses = mark.misses;
-    this.peakInUseCount = mark.peakInUseCount;
-    this.peakInUseBytes = mark.peakInUseBytes;
-    this.peakHeldBytes = mark.peakHeldBytes;
+  /** Calls `fn` with every live lease's slot, in the order `reset` returns them. */
+  forEachInUse(fn: (slot: Slot<H>) => void): void {
+    for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
   }
 
   stats(): BucketPoolStats {
@@ -416,7 +472,21 @@ export class BucketPool<H, Source = number> {
     if (!Number.isInteger(capacity) || capacity > MAX_BYTE_LENGTH) {
       throw badCapacity(this.policy, byteLength, capacity);
     }
-    this.checkLimits(capacity);
+    this.admitFresh?.(capacity, byteLength, source);
+    this.checkLimits(1, capacity);
+    return this.allocateAdmitted(byteLength, capacity, source, inBatch);
+  }
+
+  /** A fresh slot whose admission was decided: evicts what the limits need, then allocates. */
+  private allocateAdmitted(
+    byteLength: number,
+    capacity: number,
+    source: Source,
+    inBatch: boolean,
+  ): Slot<H> {
+    // The list first: a policy's classIndex is user code, and must not throw past an eviction
+    // or an allocation.
+    const bucket = this.free.bucketFor(source, capacity);
     if (this.maxHeldRatio !== Number.POSITIVE_INFINITY) this.trimForDemand(byteLength, capacity);
     // Test the limits first: finding an evictable slot scans the lists when no LRU order is kept.
     while (this.heldCount + 1 > this.maxBuffers || this.heldBytes + capacity > this.maxHeldBytes) {
@@ -426,26 +496,31 @@ export class BucketPool<H, Source = number> {
     }
     const handle = this.allocateHandle(capacity, source, inBatch);
     const slot = new Slot(handle, capacity);
-    slot.bucket = this.free.bucketFor(source, capacity);
+    slot.bucket = bucket;
     this.heldCount++;
     this.heldBytes += capacity;
     if (this.heldBytes > this.peakHeldBytes) this.peakHeldBytes = this.heldBytes;
     return slot;
   }
 
-  /** Throws `MEMORY_LIMIT` when even evicting every free slot leaves no room for `capacity`. */
-  private checkLimits(capacity: number): void {
-    const fitsCount = this.heldCount - this.free.count + 1 <= this.maxBuffers;
-    const fitsBytes = this.heldBytes - this.free.bytes + capacity <= this.maxHeldBytes;
+  /**
+   * Throws `MEMORY_LIMIT` when even evicting every free slot leaves no room for `count` more
+   * slots of `bytes` in all. Nothing has changed when it throws.
+   */
+  private checkLimits(count: number, bytes: number): void {
+    const fitsCount = this.heldCount - this.free.count + count <= this.maxBuffers;
+    const fitsBytes = this.heldBytes - this.free.bytes + bytes <= this.maxHeldBytes;
     if (fitsCount && fitsBytes) return;
+    const adding = count === 1 ? `${bytes}` : `${count} buffers of ${bytes} bytes in all`;
     const what = !fitsCount
-      ? `${this.heldCount} buffers (maxBuffers ${this.maxBuffers})`
-      : `${this.heldBytes} bytes, cannot add ${capacity} (maxHeldBytes ${this.maxHeldBytes})`;
+      ? `${this.heldCount} buffers (maxBuffers ${this.maxBuffers})` +
+        (count === 1 ? "" : `, cannot add ${count}`)
+      : `${this.heldBytes} bytes, cannot add ${adding} (maxHeldBytes ${this.maxHeldBytes})`;
     throw new MlxError(
       "MEMORY_LIMIT",
       `${this.label} holds ${what} with ${this.inUseCount} in use and ${this.pendingCount} pending: ` +
         "is reset() called once per step? A loop that allocates without reset or release grows without bound",
-      { value: !fitsCount ? this.heldCount : this.heldBytes + capacity },
+      { value: !fitsCount ? this.heldCount : this.heldBytes + bytes },
     );
   }
 

@@ -1,6 +1,19 @@
 import type { SizePolicy } from "./size-policy.js";
 import { FreeBucket, LruList, type Slot } from "./slot.js";
 
+/**
+ * Where a free slot sat before a batch took it: its neighbours in its class list and in the
+ * eviction order. Undone in reverse order, the neighbours are adjacent again, so the slot goes
+ * back exactly where it was.
+ */
+export interface FreePosition<H> {
+  readonly slot: Slot<H>;
+  readonly bucketPrev: Slot<H> | null;
+  readonly bucketNext: Slot<H> | null;
+  readonly lruPrev: Slot<H> | null;
+  readonly lruNext: Slot<H> | null;
+}
+
 /** The free lists of one source of memory (a device, for the GPU pool): one per capacity. */
 interface SourceLists<H> {
   readonly buckets: Map<number, FreeBucket<H>>;
@@ -78,8 +91,9 @@ export class FreeLists<H, Source = number> {
     let bucket = h.buckets.get(capacity);
     if (bucket === undefined) {
       bucket = new FreeBucket<H>(capacity);
-      h.buckets.set(capacity, bucket);
+      // Indexed first: the policy's classIndex may throw, and then nothing is recorded.
       if (this.indexer !== undefined) this.index(h, bucket);
+      h.buckets.set(capacity, bucket);
       if (this.keepCapacities) h.capacities.splice(lowerBound(h.capacities, capacity), 0, capacity);
     }
     return bucket;
@@ -133,6 +147,49 @@ export class FreeLists<H, Source = number> {
       }
     }
     return null;
+  }
+
+  /**
+   * What {@link takeExact}, then {@link takeLarger} within `maxRatio`, would take, taken off the
+   * lists with its position appended to `log` so that {@link putBack} can restore it.
+   */
+  takeRecorded(
+    source: Source,
+    capacity: number,
+    maxRatio: number,
+    log: FreePosition<H>[],
+  ): Slot<H> | null {
+    const h = this.listsOf(source, false);
+    if (h === undefined) return null;
+    let slot = h.buckets.get(capacity)?.head ?? null;
+    if (slot === null && maxRatio > 1) {
+      const limit = capacity * maxRatio;
+      for (let i = lowerBound(h.capacities, capacity); i < h.capacities.length; i++) {
+        const c = h.capacities[i] as number;
+        if (c > limit) break;
+        slot = (h.buckets.get(c) as FreeBucket<H>).head;
+        if (slot !== null) break;
+      }
+    }
+    if (slot === null) return null;
+    log.push({
+      slot,
+      bucketPrev: slot.bucketPrev,
+      bucketNext: slot.bucketNext,
+      lruPrev: slot.lruPrev,
+      lruNext: slot.lruNext,
+    });
+    this.unlink(slot);
+    return slot;
+  }
+
+  /** Undoes one {@link takeRecorded}; undo several in reverse order of taking. */
+  putBack(position: FreePosition<H>): void {
+    const slot = position.slot;
+    (slot.bucket as FreeBucket<H>).insertBetween(slot, position.bucketPrev, position.bucketNext);
+    if (this.keepLru) this.lru.insertBetween(slot, position.lruPrev, position.lruNext);
+    this.count++;
+    this.bytes += slot.capacity;
   }
 
   /** Files a slot as the most recently freed of its class. */

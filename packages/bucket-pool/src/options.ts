@@ -80,6 +80,11 @@ export interface BucketPoolOptions<H, Source = number> extends PoolLimits {
   destroy(handle: H, capacity: number): void;
   /** Called after a fence settled and its slots moved (to free lists, quarantine or destruction). */
   onFenceSettled?: (() => void) | undefined;
+  /**
+   * Checks a fresh allocation before anything changes (before eviction too), e.g. against the
+   * source's largest buffer; throws to refuse it. Never called for a reused slot.
+   */
+  admitFresh?: ((capacity: number, byteLength: number, source: Source) => void) | undefined;
   /** Called when a slot returns to circulation, e.g. to poison recycled memory in debug runs. */
   onRecycle?: ((handle: H, capacity: number) => void) | undefined;
   /** How error messages name this pool (default `"BucketPool"`); a wrapper gives its own name. */

@@ -75,6 +75,16 @@ export class FreeBucket<H> {
     slot.bucketNext = null;
     this.count--;
   }
+
+  /** Puts `slot` back between the neighbours it had (adjacent again when undone in reverse). */
+  insertBetween(slot: Slot<H>, prev: Slot<H> | null, next: Slot<H> | null): void {
+    slot.bucketPrev = prev;
+    slot.bucketNext = next;
+    if (prev !== null) prev.bucketNext = slot;
+    else this.head = slot;
+    if (next !== null) next.bucketPrev = slot;
+    this.count++;
+  }
 }
 
 /** Every free slot in the order it became free: eviction takes the oldest first. */
@@ -97,5 +107,15 @@ export class LruList<H> {
     else this.newest = slot.lruPrev;
     slot.lruPrev = null;
     slot.lruNext = null;
+  }
+
+  /** Puts `slot` back between the neighbours it had, as {@link FreeBucket.insertBetween}. */
+  insertBetween(slot: Slot<H>, prev: Slot<H> | null, next: Slot<H> | null): void {
+    slot.lruPrev = prev;
+    slot.lruNext = next;
+    if (prev !== null) prev.lruNext = slot;
+    else this.oldest = slot;
+    if (next !== null) next.lruPrev = slot;
+    else this.newest = slot;
   }
 }

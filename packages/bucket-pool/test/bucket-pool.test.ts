@@ -129,17 +129,16 @@ describe("BucketPool: release and leases", () => {
     expect(fake.pool.stats()).toEqual(before);
   });
 
-  it("undoAcquire and restoreCounters roll a failed batch back", () => {
+  it("a batch whose finish throws is undone: fresh slots destroyed, reused ones back in place", () => {
     const { pool, destroyed } = fakePool();
     const kept = pool.acquire(8);
     pool.release(kept, kept.generation);
     const before = pool.stats();
-    const mark = pool.markCounters();
-    const reused = pool.acquire(8);
-    const fresh = pool.acquire(32);
-    pool.undoAcquire(fresh);
-    pool.undoAcquire(reused);
-    pool.restoreCounters(mark);
+    expect(() =>
+      pool.acquireBatchPrechecked([8, 32], 0, () => {
+        throw new Error("commit failed");
+      }),
+    ).toThrow("commit failed");
     expect(pool.stats()).toEqual(before);
     expect(destroyed.map((h) => h.capacity)).toEqual([32]);
     expect(pool.acquire(8)).toBe(kept);

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { bucketSize, MlxDevice } from "@mlx/pool";
 import { describe, expect, it } from "vitest";
 import { parseTrace, TraceError } from "../src/trace.js";
 import { runCli } from "./cli-process.js";
@@ -119,6 +120,35 @@ const CASES: [string, string, RegExp][] = [
 ];
 
 describe("malformed traces", () => {
+  it("a size the device accepts but whose size class it cannot allocate: exit 2 at its op", () => {
+    const device = MlxDevice.open({ backend: "host" });
+    const max = device.maxBufferLength;
+    device.dispose();
+    if (bucketSize(max) <= max) {
+      console.log(`size-class case skipped: maxBufferLength ${max} is a power of two`);
+      return;
+    }
+    const file = join(dir, "size-class-past-max.json");
+    writeFileSync(
+      file,
+      wrap([
+        [["a", 0, 8]],
+        [
+          ["a", 1, 8],
+          ["a", 2, max],
+        ],
+      ]),
+    );
+    const { code, stdout, stderr } = runCli(["replay", file, "--json", "--backend", "host"]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    const lines = stderr.split("\n").filter((l) => l !== "");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe(
+      `mlx-pool replay: step 1, op 1: size ${max} fits the host device's maximum buffer length ${max}, but its size class ${bucketSize(max)} under policy pow2 does not`,
+    );
+  });
+
   it.each(CASES)("%s: exit code 2 and one line naming where", (name, text, line) => {
     const file = join(dir, `${name.replace(/\W+/g, "-")}.json`);
     writeFileSync(file, text);

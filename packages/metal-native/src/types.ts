@@ -68,6 +68,14 @@ export interface NativeBuffer {
    * by destroy(). Throws UNSUPPORTED_BACKEND where the runtime refuses external ArrayBuffers.
    */
   contents(): ArrayBuffer;
+  /**
+   * A view of the first `byteLength` bytes that belongs to one lease: its own ArrayBuffer,
+   * detached by {@link endLeaseView} (or `destroy()`), so views kept past the lease read as
+   * length 0. Detaches the previous lease view first.
+   */
+  leaseView(byteLength: number): ArrayBuffer;
+  /** Detaches the view {@link leaseView} gave; a no-op without one. */
+  endLeaseView(): void;
   /** Copies `length` bytes (default: to the end) starting at `offset` (default 0). */
   read(offset?: number, length?: number): Uint8Array;
   /** Copies `data` into the buffer at `offset`. */

@@ -19,6 +19,11 @@ export class NativeAllocation {
   /** Whether this allocation is a member of its device's residency set. */
   registered = false;
   private view: ArrayBuffer | null | undefined = undefined;
+  /**
+   * Under `strictViews`: the current lease's own view of exactly its requested bytes, detached
+   * when the lease ends; `null` otherwise (views then come from `contents`).
+   */
+  leaseView: ArrayBuffer | null = null;
 
   constructor(memory: DeviceMemory, native: NativeBuffer) {
     this.memory = memory;
@@ -34,6 +39,18 @@ export class NativeAllocation {
   contents(): ArrayBuffer | null {
     if (this.view === undefined) this.view = this.memory.zeroCopy ? this.native.contents() : null;
     return this.view;
+  }
+
+  /** `strictViews`: a lease of `byteLength` bytes begins; its views get their own ArrayBuffer. */
+  beginLeaseView(byteLength: number): void {
+    if (this.memory.zeroCopy) this.leaseView = this.native.leaseView(byteLength);
+  }
+
+  /** `strictViews`: the lease ended; every view of it now reads as length 0. */
+  endLeaseView(): void {
+    if (this.leaseView === null) return;
+    this.leaseView = null;
+    this.native.endLeaseView();
   }
 }
 
@@ -79,7 +96,8 @@ export class DeviceMemory {
       reason = native.residencyUnsupportedReason ?? "not supported";
     this.residencyDisabledReason = reason;
     if (reason === null) {
-      const label = `mlx-pool ${native.backend} ${native.name}`;
+      // The device id tells apart two devices of one kind (two host devices print alike).
+      const label = `mlx-pool ${native.backend}#${native.id} ${native.name}`;
       const set = new ResidencySet<NativeBuffer>(native.newResidencySet(label, 256), {
         owner,
         label,
@@ -90,6 +108,11 @@ export class DeviceMemory {
     } else {
       this.residency = undefined;
     }
+  }
+
+  /** Whether the residency set is gone (the device disposed); see `OwnedResidency`. */
+  get disposed(): boolean {
+    return this.residency?.disposed ?? false;
   }
 
   /** The residency set's name, for messages (see `OwnedResidency`). */

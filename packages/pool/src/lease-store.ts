@@ -1,4 +1,4 @@
-import type { ArenaLeaseStats, BucketPoolStats, CounterMark, SizePolicy } from "@mlx/bucket-pool";
+import type { ArenaLeaseStats, BucketPoolStats, SizePolicy } from "@mlx/bucket-pool";
 import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
 
 /**
@@ -28,9 +28,17 @@ export interface LeaseStore {
   reset(after?: PromiseLike<unknown>): void;
   clear(): number;
   dispose(): void;
-  markCounters(): CounterMark;
-  undoAcquire(slot: LeaseSlot): void;
-  restoreCounters(mark: CounterMark): void;
+  /**
+   * Several leases decided together: admission before any change, then `finish` (the residency
+   * commit); if anything throws, the store is as it was (but for what eviction freed).
+   */
+  acquireBatchPrechecked(
+    byteLengths: readonly number[],
+    source: DeviceMemory,
+    finish?: () => void,
+  ): LeaseSlot[];
+  /** Calls `fn` with every live lease's slot. */
+  forEachInUse(fn: (slot: LeaseSlot) => void): void;
   stats(): BucketPoolStats & { arena?: ArenaLeaseStats };
   /** Frees free memory until `bytes` are gone or nothing is free; the bytes freed. */
   evictFree(bytes: number): number;

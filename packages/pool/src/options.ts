@@ -36,6 +36,14 @@ export interface PoolOptions extends PoolLimits {
    * `MLX_POOL_POISON=1`.
    */
   poison?: boolean | number;
+  /**
+   * Each lease's views get their own ArrayBuffer of exactly `byteLength` bytes, detached when
+   * the lease ends: a view kept past `release` or `reset` reads as length 0 instead of the next
+   * caller's data, and `bytes().buffer` no longer reaches the capacity past `byteLength`. Costs
+   * a native call when a lease begins and one when it ends. Default: off, or
+   * `MLX_POOL_STRICT_VIEWS=1`.
+   */
+  strictViews?: boolean;
 }
 
 /** Fences for `reset` and `release`: recycle only after the GPU work settles. */

@@ -30,10 +30,30 @@ export class PoolResources implements PoolMemory {
   readonly residency = new ResidencyBinding<DeviceMemory>({ context: POOL_LABEL });
   disposed = false;
   residencyCommits = 0;
+  /** `PoolOptions.strictViews`: every lease gets its own detachable view. */
+  readonly strictViews: boolean;
+  /** Allocations of this pool registered in the bound set: the binding lasts while any is. */
+  private boundMembers = 0;
+  /** Whether `registerExisting` registered into the bound set (which then stays bound). */
+  private boundByExisting = false;
 
   constructor(options: PoolOptions) {
     const poisonByte = poisonByteOf(options.poison ?? process.env.MLX_POOL_POISON === "1");
-    if (options.policy === ARENA_POLICY) {
+    const arena = options.policy === ARENA_POLICY;
+    // MLX_POOL_STRICT_VIEWS applies to the pools it can serve; the option is checked as given.
+    this.strictViews = strictViewsOf(
+      options.strictViews ?? (!arena && process.env.MLX_POOL_STRICT_VIEWS === "1"),
+    );
+    if (arena) {
+      // A lease's own view is one external ArrayBuffer per native allocation: a slab holds many
+      // leases at once, so the two cannot be combined (yet).
+      if (this.strictViews) {
+        throw new MlxError(
+          "INVALID_ARGUMENT",
+          'MlxBufferPool: strictViews is not available with policy "arena" (a slab holds many leases; one detachable view per lease needs a view per range)',
+          { value: options.strictViews },
+        );
+      }
       this.buckets = arenaStore(
         POOL_LABEL,
         options,
@@ -44,6 +64,7 @@ export class PoolResources implements PoolMemory {
         },
         poisonByte,
       );
+      livePools.add(this);
       return;
     }
     if (options.arena !== undefined) {
@@ -58,7 +79,11 @@ export class PoolResources implements PoolMemory {
     this.buckets = new BucketPool<NativeAllocation, DeviceMemory>({
       label: POOL_LABEL,
       allocate: (capacity, memory, inBatch) => this.allocateFresh(capacity, memory, inBatch),
-      destroy: (allocation) => allocation.memory.free(allocation),
+      admitFresh: (capacity, byteLength, memory) => checkClassFits(capacity, byteLength, memory),
+      destroy: (allocation) => {
+        if (allocation.registered && allocation.memory === this.residency.set) this.boundMembers--;
+        allocation.memory.free(allocation);
+      },
       onRecycle:
         poisonByte === undefined
           ? undefined
@@ -87,9 +112,31 @@ export class PoolResources implements PoolMemory {
     this.commitResidency();
   }
 
-  /** Commits what this pool staged (one commit at most) and frees what that removal allowed. */
+  /**
+   * Commits what this pool staged (one commit at most) and frees what that removal allowed.
+   * Once the pool holds no member of the bound set, the binding lapses: another device's set
+   * may be used from then on.
+   */
   commitResidency(): void {
-    if (this.residency.set?.flushResidency() === true) this.residencyCommits++;
+    const bound = this.residency.set;
+    if (bound === undefined) return;
+    if (bound.flushResidency()) this.residencyCommits++;
+    if (this.boundMembers === 0 && !this.boundByExisting) this.residency.forget();
+  }
+
+  /** {@link commitResidency} where an error is already on its way to the caller. */
+  commitResidencyQuietly(): void {
+    try {
+      this.commitResidency();
+    } catch {
+      // The error in flight is the one the caller sees; the changes stay staged for later.
+    }
+  }
+
+  /** `registerExisting` registered a buffer of `memory`'s set: the pool is bound to it. */
+  bindExisting(memory: DeviceMemory): void {
+    if (this.residency.set !== memory) this.bindTo(memory);
+    this.boundByExisting = true;
   }
 
   /** Frees everything (one residency commit); pending slots when their fence settles. */
@@ -118,14 +165,68 @@ export class PoolResources implements PoolMemory {
     const allocation = memory.allocate(capacity, !inBatch);
     this.residencyCommits += (memory.residency?.commitCount ?? 0) - before;
     this.devices.add(memory);
+    if (allocation.registered) {
+      if (this.residency.set !== memory) this.bindTo(memory);
+      this.boundMembers++;
+    }
     return allocation;
+  }
+
+  /** Binds to a new set (the pool's admission checked it may); members are counted from 0. */
+  private bindTo(memory: DeviceMemory): void {
+    this.residency.bind(memory);
+    this.boundMembers = 0;
+    this.boundByExisting = false;
   }
 }
 
-/** Frees the resources of a pool dropped without `dispose()`: a safety net, not the plan. */
-export const droppedPools = new FinalizationRegistry<PoolResources>((resources) =>
-  resources.dispose(),
-);
+/**
+ * Frees the resources of a pool dropped without `dispose()`: a safety net, not the plan. A
+ * throw here would be an uncaught exception with no caller to see it (fatal in Node), so an
+ * error is reported as a process warning instead.
+ */
+export const droppedPools = new FinalizationRegistry<PoolResources>((resources) => {
+  try {
+    resources.dispose();
+  } catch (error) {
+    reportDroppedPoolError(error);
+  }
+});
+
+/** How a dropped pool's failed cleanup is reported (a process warning). */
+function reportDroppedPoolError(error: unknown): void {
+  try {
+    process.emitWarning(
+      `a dropped MlxBufferPool could not free everything: ${error instanceof Error ? error.message : String(error)}`,
+      { code: "MLX_POOL_DROPPED_CLEANUP" },
+    );
+  } catch {
+    // Nothing can be done from a finalizer; the warning itself must not throw either.
+  }
+}
+
+/**
+ * `admitFresh`: a length the device accepts can have a size class it cannot allocate (pow2
+ * above half the maximum): refused before anything changes, naming the requested length.
+ */
+function checkClassFits(capacity: number, byteLength: number, memory: DeviceMemory): void {
+  const max = memory.native.maxBufferLength;
+  if (capacity <= max) return;
+  throw new MlxError(
+    "INVALID_ARGUMENT",
+    `byteLength ${byteLength} fits the device's maximum buffer length ${max}, but its size class ${capacity} does not: use device.allocBuffer for an exact-size buffer, or a policy with finer classes`,
+    { value: byteLength },
+  );
+}
+
+function strictViewsOf(strict: unknown): boolean {
+  if (typeof strict === "boolean") return strict;
+  throw new MlxError(
+    "INVALID_ARGUMENT",
+    `strictViews must be a boolean, got ${describeValue(strict)}`,
+    { value: strict },
+  );
+}
 
 function poisonByteOf(poison: boolean | number): number | undefined {
   if (poison === false) return undefined;

@@ -1,9 +1,10 @@
-import { type CounterMark, disposedError, type SizePolicy } from "@mlx/bucket-pool";
+import { disposedError, type SizePolicy } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
-import type { DeviceMemory } from "./device-memory.js";
+import type { NativeAllocation } from "./device-memory.js";
 import type { DType, ElementArrayOf } from "./dtype.js";
+import type { LeaseSlot } from "./lease-store.js";
 import { afterReturn, limits } from "./memory-registry.js";
 import type { FenceOptions, PoolOptions } from "./options.js";
 import { droppedPools, POOL_LABEL, PoolResources } from "./pool-resources.js";
@@ -28,6 +29,8 @@ export class MlxBufferPool implements BufferOwner {
   private lastDevice: unknown = NO_DEVICE;
   /** Records operations between `startTrace` and `stopTrace`; null otherwise. */
   private recorder: TraceRecorder | null = null;
+  /** `PoolOptions.strictViews`, read once: the default path pays one test of it. */
+  private readonly strictViews: boolean;
 
   constructor(options: PoolOptions = {}) {
     if (typeof options !== "object" || options === null) {
@@ -38,6 +41,7 @@ export class MlxBufferPool implements BufferOwner {
       );
     }
     this.resources = new PoolResources(options);
+    this.strictViews = this.resources.strictViews;
     droppedPools.register(this, this.resources, this.resources);
   }
 
@@ -65,6 +69,7 @@ export class MlxBufferPool implements BufferOwner {
     const elementCount = checkDtypeAndShape("alloc", byteLength, dtype, shape);
     if (!admitted) this.admit(device);
     const slot = this.resources.buckets.acquirePrechecked(byteLength, device.memory);
+    if (this.strictViews) slot.handle.beginLeaseView(byteLength);
     const buffer = new MlxBuffer<ElementArrayOf<D>>(
       this,
       slot,
@@ -101,50 +106,28 @@ export class MlxBufferPool implements BufferOwner {
     for (let i = 0; i < list.length; i++) counts[i] = checkRequest(device, list[i], i);
     this.admit(device);
     if (list.length === 0) return [];
-    const mark: CounterMark = resources.buckets.markCounters();
-    const buffers = new Array<MlxBuffer>(list.length);
-    const memory = device.memory;
+    let slots: LeaseSlot[];
     try {
-      this.acquireAll(list, counts, memory, buffers);
-      resources.commitResidency();
+      slots = resources.buckets.acquireBatchPrechecked(
+        list.map((request) => request[0]),
+        device.memory,
+        () => resources.commitResidency(),
+      );
     } catch (error) {
-      // acquireAll fills `buffers` in order: the acquired ones are the leading defined entries.
-      let acquired = 0;
-      while (acquired < buffers.length && buffers[acquired] !== undefined) acquired++;
-      for (let i = acquired - 1; i >= 0; i--)
-        resources.buckets.undoAcquire((buffers[i] as MlxBuffer).slot);
-      resources.buckets.restoreCounters(mark);
-      resources.commitResidency();
+      // Removals that eviction staged for the batch are committed (and their memory freed).
+      resources.commitResidencyQuietly();
       throw error;
     }
+    if (this.strictViews) {
+      for (const [i, slot] of slots.entries()) slot.handle.beginLeaseView(list[i]?.[0] as number);
+    }
+    const buffers = list.map(
+      ([byteLength, dtype, shape], i) =>
+        new MlxBuffer(this, slots[i] as LeaseSlot, byteLength, dtype, shape, counts[i] as number),
+    );
     const recorder = this.recorder;
     if (recorder !== null) for (const b of buffers) recorder.alloc(b, b.byteLength);
     return buffers;
-  }
-
-  /**
-   * Acquires every checked request into `buffers`, in order. Kept apart from
-   * `allocBatch` so that the hit path inlines into this small loop as it does into a caller's.
-   */
-  private acquireAll(
-    list: readonly AllocRequest[],
-    counts: readonly number[],
-    memory: DeviceMemory,
-    buffers: MlxBuffer[],
-  ): void {
-    const buckets = this.resources.buckets;
-    for (let i = 0; i < list.length; i++) {
-      const request = list[i] as AllocRequest;
-      const slot = buckets.acquirePrechecked(request[0], memory, true);
-      buffers[i] = new MlxBuffer(
-        this,
-        slot,
-        request[0],
-        request[1],
-        request[2],
-        counts[i] as number,
-      );
-    }
   }
 
   /**
@@ -163,6 +146,7 @@ export class MlxBufferPool implements BufferOwner {
       );
     }
     resources.buckets.release(buffer.slot, buffer.generation, fenceOf(options));
+    if (this.strictViews) buffer.slot.handle.endLeaseView();
     resources.commitResidency();
     if (this.recorder !== null) this.recorder.release(buffer);
     if (limits.cacheLimited) afterReturn(resources);
@@ -175,8 +159,11 @@ export class MlxBufferPool implements BufferOwner {
   reset(options?: FenceOptions): void {
     const resources = this.resources;
     if (resources.disposed) throw disposedError("reset", POOL_LABEL);
-    resources.buckets.reset(fenceOf(options));
-    resources.commitResidency();
+    if (this.strictViews) resetStrict(resources, fenceOf(options));
+    else {
+      resources.buckets.reset(fenceOf(options));
+      resources.commitResidency();
+    }
     if (this.recorder !== null) this.recorder.reset();
     if (limits.cacheLimited) afterReturn(resources);
   }
@@ -184,7 +171,8 @@ export class MlxBufferPool implements BufferOwner {
   /**
    * Registers an exact-size buffer from `device.allocBuffer` (weights, say) with the residency
    * set this pool uses: never recycled, idempotent by address, a no-op without residency. It
-   * also binds the pool to the device's set, so a device with another set is refused after it.
+   * also binds the pool to the device's set, so a device with another set is refused after it
+   * for as long as that set lives.
    */
   registerExisting(device: MlxDevice, buffer: MlxBuffer): void {
     if (this.resources.disposed) throw disposedError("registerExisting", POOL_LABEL);
@@ -218,8 +206,10 @@ export class MlxBufferPool implements BufferOwner {
     this.admit(device);
     const allocation = buffer.slot.handle;
     const set = device.memory.residency;
-    if (set === undefined || allocation.registered) return;
-    allocation.registered = set.register(allocation.native, allocation.address);
+    if (set === undefined) return;
+    if (!allocation.registered)
+      allocation.registered = set.register(allocation.native, allocation.address);
+    this.resources.bindExisting(device.memory);
   }
 
   /** Free buffers waiting for reuse. */
@@ -312,14 +302,24 @@ export class MlxBufferPool implements BufferOwner {
   }
 
   /**
-   * Binds the pool to the device's residency set (one set per pool: a device with another set
-   * is refused) and remembers the device.
+   * Checks that the device's residency set can be this pool's (one set per pool: a device with
+   * another set is refused while the pool holds members of the first) and remembers the device.
+   * The binding itself happens at the first registration.
    */
   private admit(device: MlxDevice): void {
     const memory = device.memory;
-    this.resources.residency.bind(memory.residency === undefined ? undefined : memory);
+    this.resources.residency.check(memory.residency === undefined ? undefined : memory);
     this.lastDevice = device;
   }
+}
+
+/** `reset` under `strictViews`: once the reset is accepted, every ended lease's view is detached. */
+function resetStrict(resources: PoolResources, after: PromiseLike<unknown> | undefined): void {
+  const ended: NativeAllocation[] = [];
+  resources.buckets.forEachInUse((slot) => ended.push(slot.handle));
+  resources.buckets.reset(after);
+  for (const allocation of ended) allocation.endLeaseView();
+  resources.commitResidency();
 }
 
 /** `lastDevice` before any device: unequal to every argument, `null` and `undefined` included. */

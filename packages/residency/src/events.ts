@@ -49,7 +49,10 @@ export type ResidencyEvent =
   | ResidencyCommitEvent
   | ResidencyRemoveAllEvent;
 
-/** Receives {@link ResidencyEvent}s. A hook that throws aborts the operation, unchanged. */
+/**
+ * Receives {@link ResidencyEvent}s. A hook that throws never aborts the change it reports: the
+ * set catches the error, counts it and reports it as a warning.
+ */
 export type ResidencyEventHook = (event: ResidencyEvent) => void;
 
 /** Writes one profiling line (without its newline). */

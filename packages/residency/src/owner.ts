@@ -7,6 +7,8 @@ export interface OwnedResidency {
   readonly owner: object;
   /** The name error messages use for the set. */
   readonly name: string;
+  /** True once the set is gone (its device disposed): a binding to it then lapses. */
+  readonly disposed?: boolean;
 }
 
 /**
@@ -74,9 +76,22 @@ export class ResidencyBinding<S extends OwnedResidency> {
     this.enabled = options.enabled ?? !residencyDisabledByEnv();
   }
 
-  /** The captured set, or `undefined` before the first residency-enabled device. */
+  /**
+   * The captured set, or `undefined` before the first residency-enabled device and once the
+   * captured set is disposed (its memory is gone, so nothing binds the consumer to it).
+   */
   get set(): S | undefined {
+    if (this.captured?.disposed === true) this.captured = undefined;
     return this.captured;
+  }
+
+  /**
+   * Throws as {@link bind} would for `next`, without capturing it: for a consumer that binds
+   * only at its first registration.
+   */
+  check(next: S | null | undefined): void {
+    if (!this.enabled || next == null) return;
+    checkSameResidency(this.set, next, this.context);
   }
 
   /**
@@ -90,7 +105,7 @@ export class ResidencyBinding<S extends OwnedResidency> {
   bind(next: S | null | undefined): S | undefined {
     if (!this.enabled) return undefined;
     if (next == null) return undefined;
-    this.captured = checkSameResidency(this.captured, next, this.context);
+    this.captured = checkSameResidency(this.set, next, this.context);
     return next;
   }
 

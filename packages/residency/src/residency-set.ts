@@ -4,6 +4,7 @@ import {
   formatRegisterLine,
   formatResidencyKey,
   type ProfileWriter,
+  type ResidencyEvent,
   type ResidencyEventHook,
   type ResidencyRegisterEvent,
   stderrProfileWriter,
@@ -27,7 +28,11 @@ export interface ResidencySetOptions<B> {
   ownerOf?: (buffer: B) => object | undefined;
   /** Name used in messages, profiling lines and events (default: the owner's `name`). */
   label?: string;
-  /** Receives every {@link ResidencyEvent}. Called before the change it reports is staged. */
+  /**
+   * Receives every {@link ResidencyEvent}. Called before the change it reports is staged (after,
+   * for commits). A throw is caught and counted, never aborting the change; see
+   * {@link ResidencySet.hookErrorCount}.
+   */
   onEvent?: ResidencyEventHook;
   /** Print one line per registration. Default: `MLX_PROFILE_RESIDENCY=1` (cached). */
   profile?: boolean;
@@ -84,6 +89,9 @@ export class ResidencySet<B> {
 
   private commits = 0;
   private registrations = 0;
+  private hookErrors = 0;
+  /** The last error a user hook (`onEvent`, `profileWriter`) threw; see {@link hookErrorCount}. */
+  lastHookError: unknown = undefined;
   private residencyRequested = false;
   private isDisposed = false;
 
@@ -152,6 +160,11 @@ export class ResidencySet<B> {
   /** Staged operations waiting for {@link commit}: additions plus removals. */
   get stagedCount(): number {
     return this.stagedAdds.size + this.stagedRemoves.size;
+  }
+
+  /** Throws of user hooks (`onEvent`, `profileWriter`), caught so that no change is left half done. */
+  get hookErrorCount(): number {
+    return this.hookErrors;
   }
 
   /** Native commits this wrapper has issued. Readable after dispose. */
@@ -226,7 +239,7 @@ export class ResidencySet<B> {
   stageRemove(buffer: B, key?: bigint): boolean {
     const k = this.keyFor(buffer, key, "stageRemove");
     const member = this.stagedAdds.has(k) || (this.members.has(k) && !this.stagedRemoves.has(k));
-    this.onEvent?.(
+    this.report(
       this.label === undefined
         ? { kind: "remove", key: k, member }
         : { kind: "remove", key: k, member, label: this.label },
@@ -290,7 +303,7 @@ export class ResidencySet<B> {
     const removedCount = removes.size;
     adds.clear();
     removes.clear();
-    this.onEvent?.(
+    this.report(
       this.label === undefined
         ? { kind: "commit", added: addedCount, removed: removedCount, commitCount: this.commits }
         : {
@@ -343,7 +356,7 @@ export class ResidencySet<B> {
     this.stagedAdds.clear();
     this.stagedRemoves.clear();
     if (removed > 0) {
-      this.onEvent?.(
+      this.report(
         this.label === undefined
           ? { kind: "removeAll", removed }
           : { kind: "removeAll", removed, label: this.label },
@@ -430,8 +443,29 @@ export class ResidencySet<B> {
     };
     const event: ResidencyRegisterEvent =
       this.label === undefined ? base : { ...base, label: this.label };
-    if (this.profiling()) this.profileWriter(formatRegisterLine(event));
-    this.onEvent?.(event);
+    if (this.profiling()) this.guarded(() => this.profileWriter(formatRegisterLine(event)));
+    this.report(event);
+  }
+
+  /**
+   * Hands `event` to the user's hook. A hook is user code: its throw must not abort the change
+   * the event reports halfway (a member staged but not recorded, memory freed while still in
+   * the native set), so it is caught, counted in {@link hookErrorCount}, kept in
+   * {@link lastHookError} and reported as a warning (the first of each set).
+   */
+  private report(event: ResidencyEvent): void {
+    const hook = this.onEvent;
+    if (hook !== undefined) this.guarded(() => hook(event));
+  }
+
+  private guarded(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      // One warning per set: a hook that always throws must not flood the log.
+      if (this.hookErrors++ === 0) warnHookError(this.name, error);
+      this.lastHookError = error;
+    }
   }
 
   /** Best-effort reversal of the first `removed` removals and `added` additions of a batch. */
@@ -460,6 +494,20 @@ export class ResidencySet<B> {
     if (this.isDisposed) {
       throw new MlxError("DISPOSED", `ResidencySet ${this.name}: ${method}() after dispose()`);
     }
+  }
+}
+
+/** One warning per hook error: a process warning in Node, the console elsewhere. */
+function warnHookError(setName: string, error: unknown): void {
+  const message = `ResidencySet ${setName}: a residency hook threw (${errorText(error)}); the change it reported went ahead`;
+  const proc = (globalThis as { process?: { emitWarning?: (m: string, o: object) => void } })
+    .process;
+  try {
+    if (typeof proc?.emitWarning === "function")
+      proc.emitWarning(message, { code: "MLX_RESIDENCY_HOOK" });
+    else console.warn(message);
+  } catch {
+    // A warning that cannot be given must not break the set either.
   }
 }
 

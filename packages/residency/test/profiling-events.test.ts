@@ -126,25 +126,37 @@ describe("event hook", () => {
     ]);
   });
 
-  it("a hook that throws aborts the registration and leaves the set unchanged", () => {
+  it("a hook that throws never aborts a change: caught, counted, warned once", async () => {
     const native = new FakeNativeSet();
     const seen: ResidencyEvent[] = [];
-    let fail = true;
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on("warning", onWarning);
     const set = new ResidencySet(native, {
       owner: device("gpu0"),
       keyOf,
       profile: false,
       onEvent: (e) => {
         seen.push(e);
-        if (fail) throw new Error("hook");
+        throw new Error("hook");
       },
     });
-    expect(() => set.register(buf(1))).toThrow("hook");
-    expect(set.size).toBe(0);
-    expect(native.totalCalls).toBe(0);
-    fail = false;
-    set.register(buf(1));
-    // The aborted request did not advance the sequence number.
-    expect(seen.filter((e) => e.kind === "register").map((e) => e.count)).toEqual([1, 1]);
+    try {
+      expect(set.register(buf(1))).toBe(true);
+      expect(set.committedSize).toBe(1);
+      expect(native.allocationCount).toBe(1);
+      expect(set.stageRemove(buf(1))).toBe(true);
+      set.commit();
+      expect(set.size).toBe(0);
+      expect(native.allocationCount).toBe(0);
+      expect(seen.map((e) => e.kind)).toEqual(["register", "commit", "remove", "commit"]);
+      expect(set.hookErrorCount).toBe(4);
+      expect((set.lastHookError as Error).message).toBe("hook");
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.length).toBe(1);
+      expect(warnings[0]).toContain("a residency hook threw (hook)");
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 });

@@ -1,4 +1,14 @@
-import type { CounterMark, Fence } from "../bucket-pool.js";
+import type { Fence } from "../bucket-pool.js";
+
+/** Counters a failed batch restores. */
+interface CounterMark {
+  readonly hits: number;
+  readonly misses: number;
+  readonly peakInUseCount: number;
+  readonly peakInUseBytes: number;
+  readonly peakHeldBytes: number;
+}
+
 import { describeValue, disposedError, MlxError } from "../errors.js";
 import { DEFAULT_LIMITS } from "../options.js";
 import type { SizePolicy } from "../size-policy.js";
@@ -253,6 +263,41 @@ export class ArenaPool<S, Source = number> {
 
   get isDisposed(): boolean {
     return this.disposed;
+  }
+
+  /**
+   * Several ranges decided together, then `finish` (a residency commit, say). If an acquire or
+   * `finish` throws, every range the batch took goes back to its arena and the counters are
+   * restored; slabs the batch made stay, free (a slab cannot be un-made without a native call
+   * that could fail too). Under `maxBuffers` the count is checked for the whole batch first.
+   */
+  acquireBatchPrechecked(
+    byteLengths: readonly number[],
+    source: Source = 0 as Source,
+    finish?: () => void,
+  ): ArenaBlock<S>[] {
+    if (
+      this.inUseCount + this.pendingCount + this.quarantined.size + byteLengths.length >
+      this.maxBuffers
+    )
+      throw this.countLimitError();
+    const mark = this.markCounters();
+    const blocks: ArenaBlock<S>[] = [];
+    try {
+      for (const byteLength of byteLengths)
+        blocks.push(this.acquirePrechecked(byteLength, source, true));
+      finish?.();
+    } catch (error) {
+      for (let i = blocks.length - 1; i >= 0; i--) this.undoAcquire(blocks[i] as ArenaBlock<S>);
+      this.restoreCounters(mark);
+      throw error;
+    }
+    return blocks;
+  }
+
+  /** Calls `fn` with every live lease's block. */
+  forEachInUse(fn: (block: ArenaBlock<S>) => void): void {
+    for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as ArenaBlock<S>);
   }
 
   /** Snapshot of the counters a failed batch restores. */

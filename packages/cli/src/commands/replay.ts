@@ -6,6 +6,7 @@ import {
   MlxDevice,
   type PoolOptions,
   SIZE_POLICY_NAMES,
+  type SizePolicy,
 } from "@mlx/pool";
 import { UsageError } from "../io.js";
 import { presetOptions } from "../presets.js";
@@ -96,7 +97,10 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
   const poolOptions = options.poolOptions ?? replayPoolOptions(preset, options.policy);
   const device = options.device ?? MlxDevice.open({ backend: options.backend ?? "auto" });
   try {
-    checkSizesFit(trace, device);
+    const sizing = new MlxBufferPool(poolOptions);
+    const policy = sizing.policy;
+    sizing.dispose();
+    checkSizesFit(trace, device, policy);
     // An untimed first pass on a throwaway pool lets the JIT settle, so nsPerAlloc measures
     // the optimized hot path rather than the interpreter.
     const warm = new MlxBufferPool(poolOptions);
@@ -132,13 +136,26 @@ function progressOf(options: ReplayOptions, pass: ReplayPass): (opsDone: number)
   return report === undefined ? () => {} : (opsDone) => report(pass, opsDone);
 }
 
-/** A size the device cannot allocate is the trace's fault: reported like any malformed op. */
-function checkSizesFit(trace: Trace, device: MlxDevice): void {
+/**
+ * A size the device cannot allocate is the trace's fault: reported like any malformed op. That
+ * includes a size the device accepts whose size class is above its maximum (pow2, above half).
+ */
+function checkSizesFit(trace: Trace, device: MlxDevice, policy: SizePolicy): void {
+  const max = device.maxBufferLength;
   trace.steps.forEach((step, s) => {
     step.forEach((op, o) => {
-      if (op[0] === "a" && op[2] > device.maxBufferLength) {
+      if (op[0] !== "a") return;
+      if (op[2] > max) {
         throw new TraceError(
-          `size ${op[2]} is above the ${device.backend} device's maximum buffer length ${device.maxBufferLength}`,
+          `size ${op[2]} is above the ${device.backend} device's maximum buffer length ${max}`,
+          s,
+          o,
+        );
+      }
+      const capacity = policy.bucketSize(op[2]);
+      if (capacity > max) {
+        throw new TraceError(
+          `size ${op[2]} fits the ${device.backend} device's maximum buffer length ${max}, but its size class ${capacity} under policy ${policy.name} does not`,
           s,
           o,
         );

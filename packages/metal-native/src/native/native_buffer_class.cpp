@@ -20,6 +20,8 @@ class BufferWrap : public Napi::ObjectWrap<BufferWrap> {
                            InstanceAccessor<&BufferWrap::deviceId>("deviceId"),
                            InstanceAccessor<&BufferWrap::destroyed>("destroyed"),
                            InstanceMethod<&BufferWrap::contents>("contents"),
+                           InstanceMethod<&BufferWrap::leaseView>("leaseView"),
+                           InstanceMethod<&BufferWrap::endLeaseView>("endLeaseView"),
                            InstanceMethod<&BufferWrap::read>("read"),
                            InstanceMethod<&BufferWrap::write>("write"),
                            InstanceMethod<&BufferWrap::destroy>("destroy"),
@@ -78,6 +80,45 @@ class BufferWrap : public Napi::ObjectWrap<BufferWrap> {
     Napi::ArrayBuffer buffer(env, arrayBuffer);
     contents_ = Napi::Persistent(buffer);
     return buffer;
+  }
+
+  // A view of the first `byteLength` bytes for one lease: its own external ArrayBuffer, so that
+  // ending the lease (endLeaseView, or destroy) detaches it and a view kept past the lease
+  // reads as length 0. The lease view before it, if still attached, is detached first.
+  Napi::Value leaseView(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t length = 0;
+    guarded(env, Value(), [&] {
+      record_->checkAlive("leaseView");
+      length = checkNonNegativeInteger(numberArg(info, 0, "byteLength"), "byteLength");
+      checkRange(0, length, record_->byteLength());
+    });
+    if (addonData(env).externalBuffersRefused) throwExternalRefused(env);
+    detachLeaseView();
+    auto* share = new std::shared_ptr<BufferRecord>(record_);
+    napi_value arrayBuffer = nullptr;
+    const napi_status status = napi_create_external_arraybuffer(
+        env, record_->allocation().contents, length, dropShare, share, &arrayBuffer);
+    if (status != napi_ok) {
+      delete share;
+      if (status == napi_no_external_buffers_allowed) throwExternalRefused(env);
+      NAPI_THROW_IF_FAILED(env, status, Napi::Value());
+    }
+    Napi::ArrayBuffer buffer(env, arrayBuffer);
+    leaseView_ = Napi::Persistent(buffer);
+    return buffer;
+  }
+
+  // Ends the lease view: detached, so every typed array over it reads as length 0.
+  Napi::Value endLeaseView(const Napi::CallbackInfo& info) {
+    detachLeaseView();
+    return info.Env().Undefined();
+  }
+
+  void detachLeaseView() {
+    if (leaseView_.IsEmpty()) return;
+    leaseView_.Value().Detach();
+    leaseView_.Reset();
   }
 
   [[noreturn]] void throwExternalRefused(Napi::Env env) {
@@ -142,6 +183,7 @@ class BufferWrap : public Napi::ObjectWrap<BufferWrap> {
       contents_.Value().Detach();
       contents_.Reset();
     }
+    detachLeaseView();
     record_->free();
     unaccount(env);
     return env.Undefined();
@@ -156,6 +198,7 @@ class BufferWrap : public Napi::ObjectWrap<BufferWrap> {
 
   std::shared_ptr<BufferRecord> record_;
   Napi::Reference<Napi::ArrayBuffer> contents_;
+  Napi::Reference<Napi::ArrayBuffer> leaseView_;
   bool accounted_ = false;
 };
 
