@@ -89,7 +89,8 @@ class BackendDevice {
   // Zero-filled, CPU-visible memory of exactly byteLength bytes (already validated).
   // Throws NativeError(BufferAllocation) on failure.
   virtual Allocation allocate(uint64_t byteLength) = 0;
-  virtual void release(const Allocation& allocation) noexcept = 0;
+  // Frees memory allocate() returned; never throws.
+  virtual void freeAllocation(const Allocation& allocation) noexcept = 0;
   // Only called when info().residencySupported. Throws NativeError(Residency) on failure.
   virtual std::unique_ptr<BackendResidencySet> newResidencySet(const std::string& label,
                                                                uint64_t initialCapacity) = 0;

@@ -61,7 +61,7 @@ void BufferRecord::free() noexcept {
   }
   std::shared_ptr<BackendDevice> backend;
   backend.swap(backend_);
-  backend->release(allocation_);
+  backend->freeAllocation(allocation_);
   liveCount.fetch_sub(1, std::memory_order_relaxed);
   liveBytes.fetch_sub(allocation_.byteLength, std::memory_order_relaxed);
   allocation_.contents = nullptr;

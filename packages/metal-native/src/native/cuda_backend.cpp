@@ -267,7 +267,7 @@ class CudaDevice final : public BackendDevice {
     return allocation;
   }
 
-  void release(const Allocation& allocation) noexcept override {
+  void freeAllocation(const Allocation& allocation) noexcept override {
     if (allocation.contents == nullptr) return;
     if (cudaSetDevice(device_) != cudaSuccess) cudaGetLastError();
     if (cudaFree(allocation.contents) != cudaSuccess) {

@@ -42,7 +42,7 @@ std::shared_ptr<BufferRecord> Device::allocBuffer(double byteLength) {
   try {
     return std::make_shared<BufferRecord>(backend_, allocation, id_);
   } catch (...) {
-    backend_->release(allocation);
+    backend_->freeAllocation(allocation);
     throw;
   }
 }

@@ -100,7 +100,7 @@ class HostDevice final : public BackendDevice {
     return allocation;
   }
 
-  void release(const Allocation& allocation) noexcept override {
+  void freeAllocation(const Allocation& allocation) noexcept override {
     if (allocation.contents == nullptr) return;
     if (allocation.byteLength >= kMapThresholdBytes) {
 #if defined(_WIN32)

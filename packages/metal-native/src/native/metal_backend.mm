@@ -4,7 +4,7 @@
 // that the host backend runs in tests on every platform.
 //
 // Compiled with ARC: a retained id<MTLBuffer> travels in Allocation::handle
-// (__bridge_retained) and is released in release() (__bridge_transfer).
+// (__bridge_retained) and is released in freeAllocation() (__bridge_transfer).
 #if !defined(__APPLE__) && !defined(MLX_METAL_FAKE)
 #error "metal_backend.mm is for macOS builds (or the fake Metal runtime of test/fake-metal)"
 #endif
@@ -324,7 +324,7 @@ class MetalDevice final : public BackendDevice {
     }
   }
 
-  void release(const Allocation& allocation) noexcept override {
+  void freeAllocation(const Allocation& allocation) noexcept override {
     if (allocation.handle == nullptr) return;
     @autoreleasepool {
       // Takes back the reference allocate() handed out; ARC releases it at the end of scope.
