@@ -10,7 +10,7 @@ describe("external memory", () => {
     let major = 0;
     const observer = new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
-        const detail = entry.detail as { kind?: number } | undefined;
+        const detail = (entry as { detail?: { kind?: number } }).detail;
         if (detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major++;
       }
     });
