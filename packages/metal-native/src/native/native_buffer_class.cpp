@@ -33,16 +33,13 @@ class BufferWrap : public Napi::ObjectWrap<BufferWrap> {
       throw Napi::TypeError::New(info.Env(), "NativeBuffer is created by device.allocBuffer()");
     }
     record_ = *externalPayload<std::shared_ptr<BufferRecord>>(info);
-    // Tell V8 about memory it cannot see, so the GC safety net runs at a sensible pace.
-    Napi::MemoryManagement::AdjustExternalMemory(info.Env(),
-                                                 static_cast<int64_t>(record_->byteLength()));
-    accounted_ = true;
+    // The memory is not reported to V8 (no AdjustExternalMemory): it is freed by explicit
+    // calls, and reporting it would make V8 force full collections on large allocations.
+    // The FinalizationRegistry safety net still runs with ordinary collections.
   }
 
 
   const std::shared_ptr<BufferRecord>& record() const { return record_; }
-
-  void Finalize(Napi::Env env) override { unaccount(env); }
 
  private:
   Napi::Value byteLength(const Napi::CallbackInfo& info) {
@@ -185,21 +182,12 @@ class BufferWrap : public Napi::ObjectWrap<BufferWrap> {
     }
     detachLeaseView();
     record_->free();
-    unaccount(env);
     return env.Undefined();
-  }
-
-  void unaccount(Napi::Env env) {
-    if (!accounted_) return;
-    accounted_ = false;
-    Napi::MemoryManagement::AdjustExternalMemory(env,
-                                                 -static_cast<int64_t>(record_->byteLength()));
   }
 
   std::shared_ptr<BufferRecord> record_;
   Napi::Reference<Napi::ArrayBuffer> contents_;
   Napi::Reference<Napi::ArrayBuffer> leaseView_;
-  bool accounted_ = false;
 };
 
 }  // namespace
