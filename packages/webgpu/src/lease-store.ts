@@ -11,10 +11,14 @@ export interface GpuLease {
   readonly offset?: number;
 }
 
-/** The store behind a pool: `SlotStore` (a buffer per lease) or `ArenaSlotStore` (slab ranges). */
+/**
+ * The store behind a pool: a `BucketPool` (a buffer per lease, `slotStore`) or an `ArenaPool`
+ * (slab ranges, `arenaSlotStore`), used as they are: both already have these methods.
+ */
 export interface GpuLeaseStore {
-  readonly policyName: string;
-  acquire(byteLength: number, usage: number): GpuLease;
+  readonly policy: { readonly name: string };
+  /** `byteLength` already checked. */
+  acquirePrechecked(byteLength: number, usage: number): GpuLease;
   isLive(slot: GpuLease, generation: number): boolean;
   release(slot: GpuLease, generation: number, after: Fence | undefined): void;
   reset(after: Fence | undefined): void;

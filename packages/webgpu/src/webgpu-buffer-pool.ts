@@ -6,7 +6,7 @@ import {
   kSlabRoundBytes,
 } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
-import { ArenaSlotStore } from "./arena-slot-store.js";
+import { arenaSlotStore } from "./arena-slot-store.js";
 import type { GpuLeaseStore } from "./lease-store.js";
 import {
   checkOptions,
@@ -14,7 +14,7 @@ import {
   resolvePolicy,
   type WebGpuPoolOptions,
 } from "./options.js";
-import { SlotStore } from "./slot-store.js";
+import { slotStore } from "./slot-store.js";
 import { checkUsage, isMappable } from "./usage.js";
 import { PooledBuffer, type WebGpuBuffer } from "./webgpu-buffer.js";
 
@@ -76,7 +76,7 @@ export class WebGpuBufferPool {
     const label = this.label;
     if (options?.policy === "arena") {
       this.arenaMaxRequest = Math.floor(this.maxBufferSize / kSlabRoundBytes) * kSlabRoundBytes;
-      this.store = new ArenaSlotStore({
+      this.store = arenaSlotStore({
         allocate: (bytes, usage) =>
           device.createBuffer({ size: bytes, usage, label: `${label} slab ${bytes}` }),
         destroy: (buffer) => buffer.destroy(),
@@ -89,7 +89,7 @@ export class WebGpuBufferPool {
       return;
     }
     this.arenaMaxRequest = Number.POSITIVE_INFINITY;
-    this.store = new SlotStore({
+    this.store = slotStore({
       allocate: (capacity, usage) =>
         device.createBuffer({ size: capacity, usage, label: `${label} ${capacity}` }),
       destroy: (buffer) => buffer.destroy(),
@@ -120,7 +120,7 @@ export class WebGpuBufferPool {
       this.checkArenaRequest(byteLength, usage);
     const lease = new PooledBuffer(
       this.store,
-      this.store.acquire(byteLength, usage),
+      this.store.acquirePrechecked(byteLength, usage),
       byteLength,
       usage,
     );
@@ -159,7 +159,7 @@ export class WebGpuBufferPool {
 
   stats(): PoolStats {
     if (this.disposed) throw disposedError("stats", "WebGpuBufferPool");
-    return { ...this.store.stats(), policy: this.store.policyName, residencyCommits: 0 };
+    return { ...this.store.stats(), policy: this.store.policy.name, residencyCommits: 0 };
   }
 
   /** Destroys every GPUBuffer this pool made (fenced ones when their fence settles). Idempotent. */
