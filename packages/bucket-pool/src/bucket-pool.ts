@@ -39,11 +39,16 @@ export class BucketPool<H, Source = number> {
   private readonly free: FreeLists<H, Source>;
   /** The built-in pow2 policy: its free lists are indexed by log2, computable from a length. */
   private readonly pow2Indexed: boolean;
-  /** Live slots in `[0, inUseCount)`; the array never shrinks, so the hot path never reallocates it. */
-  private readonly inUse: Slot<H>[] = [];
+  /**
+   * Live slots in `[0, inUseCount)` (entries past it are leftovers). A fenced reset hands the
+   * array itself to the fence and takes a spare one, so neither path copies or reallocates it.
+   */
+  private inUse: Slot<H>[] = [];
+  /** In-use arrays whose fenced batch settled, ready to be the next `inUse`. */
+  private readonly spareInUse: Slot<H>[][] = [];
   private readonly quarantined = new Set<Slot<H>>();
-  /** Slots waiting on a fence, for {@link forEachSlot}. */
-  private readonly pending = new Set<Slot<H>>();
+  /** Batches of slots waiting on a fence (a slot in one is pending while its state says so). */
+  private readonly pending = new Set<Slot<H>[]>();
   private disposed = false;
 
   private inUseCount = 0;
@@ -124,7 +129,7 @@ export class BucketPool<H, Source = number> {
     // the hit and its callers stay within V8's inlining budget.
     const slot =
       this.pow2Indexed && byteLength <= POW2_INDEXED_MAX
-        ? this.free.takeIndexed(source, byteLength <= 1 ? 0 : 32 - Math.clz32(byteLength - 1))
+        ? this.free.takeIndexed(source, pow2Index(byteLength))
         : null;
     if (slot === null) return this.acquireByPolicy(byteLength, source, inBatch);
     this.hits++;
@@ -221,7 +226,10 @@ export class BucketPool<H, Source = number> {
       }
     } else {
       // Fenced even when empty, so the pool observes the fence (a rejection is never unhandled).
-      const fenced = inUse.slice(0, count);
+      // The array itself becomes the batch: no copy, and it comes back as a spare once settled.
+      const fenced = inUse;
+      fenced.length = count;
+      this.inUse = this.spareInUse.pop() ?? [];
       let bytes = 0;
       for (let i = 0; i < count; i++) {
         const slot = fenced[i] as Slot<H>;
@@ -232,7 +240,8 @@ export class BucketPool<H, Source = number> {
       }
       this.pendingCount += count;
       this.pendingBytes += bytes;
-      this.awaitFence(fenced, after);
+      this.pending.add(fenced);
+      this.awaitFence(fenced, after, true);
     }
     this.inUseCount = 0;
     this.inUseBytes = 0;
@@ -267,6 +276,7 @@ export class BucketPool<H, Source = number> {
     }
     this.inUseCount = 0;
     this.inUse.length = 0;
+    this.spareInUse.length = 0;
     this.free.clearLists();
     this.disposed = true;
   }
@@ -298,7 +308,9 @@ export class BucketPool<H, Source = number> {
   forEachSlot(fn: (slot: Slot<H>) => void): void {
     for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
     this.free.forEach(fn);
-    for (const slot of this.pending) fn(slot);
+    for (const batch of this.pending) {
+      for (const slot of batch) if (slot.state === SlotState.Pending) fn(slot);
+    }
     for (const slot of this.quarantined) fn(slot);
   }
 
@@ -318,6 +330,10 @@ export class BucketPool<H, Source = number> {
     source: Source = 0 as Source,
     finish?: () => void,
   ): Slot<H>[] {
+    if (this.pow2Indexed) {
+      const hits = this.acquireHitsIndexed(byteLengths, source, finish);
+      if (hits !== null) return hits;
+    }
     const n = byteLengths.length;
     const capacities: number[] = [];
     for (const byteLength of byteLengths) {
@@ -393,6 +409,80 @@ export class BucketPool<H, Source = number> {
     if (this.inUseCount > this.peakInUseCount) this.peakInUseCount = this.inUseCount;
     if (this.inUseBytes > this.peakInUseBytes) this.peakInUseBytes = this.inUseBytes;
     return slots as Slot<H>[];
+  }
+
+  /**
+   * The batch when every request is a pow2 hit on its own class, else null having changed
+   * nothing. Slots are popped off their class lists first (pushed back in reverse on a miss, or
+   * when `finish` throws, which restores each list exactly) and only then taken off the
+   * eviction order and leased: no position is recorded and nothing is allocated but the result.
+   */
+  private acquireHitsIndexed(
+    byteLengths: readonly number[],
+    source: Source,
+    finish: (() => void) | undefined,
+  ): Slot<H>[] | null {
+    const n = byteLengths.length;
+    const free = this.free;
+    const slots = new Array<Slot<H>>(n);
+    for (let i = 0; i < n; i++) {
+      const byteLength = byteLengths[i] as number;
+      const slot =
+        byteLength <= POW2_INDEXED_MAX ? free.popIndexed(source, pow2Index(byteLength)) : null;
+      if (slot === null) {
+        for (let j = i - 1; j >= 0; j--) free.pushBackPopped(slots[j] as Slot<H>);
+        return null;
+      }
+      slots[i] = slot;
+    }
+    try {
+      finish?.();
+    } catch (error) {
+      for (let j = n - 1; j >= 0; j--) free.pushBackPopped(slots[j] as Slot<H>);
+      throw error;
+    }
+    free.finishPopped(slots, 0, n);
+    for (let i = 0; i < n; i++) this.lease(slots[i] as Slot<H>, byteLengths[i] as number);
+    this.hits += n;
+    return slots;
+  }
+
+  /**
+   * A batch's hit, leased but not finished: the most recently freed slot of `byteLength`'s pow2
+   * class, popped off its list and filed in use, or null (a miss, another policy, a length past
+   * the indexed range) having changed nothing. Until {@link finishHits} the slot still counts as
+   * free and keeps its place in the eviction order, so that {@link undoHit} (in reverse order)
+   * restores the pool exactly. Nothing else may run on the pool in between.
+   */
+  leaseHitUnfinished(byteLength: number, source: Source = 0 as Source): Slot<H> | null {
+    if (!this.pow2Indexed || byteLength > POW2_INDEXED_MAX) return null;
+    const slot = this.free.popIndexed(source, pow2Index(byteLength));
+    if (slot === null) return null;
+    slot.state = SlotState.InUse;
+    slot.requested = byteLength;
+    slot.leaseCount++;
+    slot.inUseIndex = this.inUseCount;
+    this.inUse[this.inUseCount++] = slot;
+    this.inUseBytes += byteLength;
+    return slot;
+  }
+
+  /** Undoes the last {@link leaseHitUnfinished}. */
+  undoHit(slot: Slot<H>): void {
+    this.inUseCount--;
+    this.inUseBytes -= slot.requested;
+    slot.inUseIndex = -1;
+    slot.leaseCount--;
+    slot.state = SlotState.Free;
+    this.free.pushBackPopped(slot);
+  }
+
+  /** Finishes the last `count` {@link leaseHitUnfinished} leases: counted as hits, peaks kept. */
+  finishHits(count: number): void {
+    this.free.finishPopped(this.inUse, this.inUseCount - count, this.inUseCount);
+    this.hits += count;
+    if (this.inUseCount > this.peakInUseCount) this.peakInUseCount = this.inUseCount;
+    if (this.inUseBytes > this.peakInUseBytes) this.peakInUseBytes = this.inUseBytes;
   }
 
   /** Calls `fn` with every live lease's slot, in the order `reset` returns them. */
@@ -577,18 +667,21 @@ export class BucketPool<H, Source = number> {
   private fence(slots: Slot<H>[], after: Fence): void {
     for (const slot of slots) {
       slot.state = SlotState.Pending;
-      this.pending.add(slot);
       this.pendingCount++;
       this.pendingBytes += slot.capacity;
     }
-    this.awaitFence(slots, after);
+    this.pending.add(slots);
+    this.awaitFence(slots, after, false);
   }
 
-  /** Moves `slots`, already pending, on when `after` settles. */
-  private awaitFence(slots: Slot<H>[], after: Fence): void {
+  /**
+   * Moves `slots`, already pending and filed in `pending`, on when `after` settles; `spare`:
+   * the batch is a former in-use array, to be kept for reuse afterwards.
+   */
+  private awaitFence(slots: Slot<H>[], after: Fence, spare: boolean): void {
     Promise.resolve(after).then(
-      () => this.settle(slots, true),
-      () => this.settle(slots, false),
+      () => this.settle(slots, true, spare),
+      () => this.settle(slots, false, spare),
     );
   }
 
@@ -597,10 +690,10 @@ export class BucketPool<H, Source = number> {
    * throw would be an unhandled rejection (fatal in Node): errors are counted in `fenceErrors`
    * and kept in `lastFenceError` instead.
    */
-  private settle(slots: Slot<H>[], completed: boolean): void {
+  private settle(slots: Slot<H>[], completed: boolean, spare: boolean): void {
+    this.pending.delete(slots);
     for (const slot of slots) {
       if (slot.state !== SlotState.Pending) continue;
-      this.pending.delete(slot);
       this.pendingCount--;
       this.pendingBytes -= slot.capacity;
       try {
@@ -617,6 +710,8 @@ export class BucketPool<H, Source = number> {
         this.noteFenceError(error);
       }
     }
+    if (spare && !this.disposed && this.spareInUse.length < MAX_SPARE_IN_USE)
+      this.spareInUse.push(slots);
     try {
       if (!this.disposed && this.free.bytes > this.maxFreeBytes)
         this.evictDownTo(this.maxFreeBytes);
@@ -634,6 +729,13 @@ export class BucketPool<H, Source = number> {
 
 /** Largest length whose pow2 class index `32 - clz32(n - 1)` is exact in 32-bit arithmetic. */
 const POW2_INDEXED_MAX = 0x4000_0000;
+/** Spare in-use arrays kept: enough for a few steps in flight behind fences. */
+const MAX_SPARE_IN_USE = 4;
+
+/** The pow2 class index of a length in `[1, POW2_INDEXED_MAX]`. */
+function pow2Index(byteLength: number): number {
+  return byteLength <= 1 ? 0 : 32 - Math.clz32(byteLength - 1);
+}
 
 function checkFence(after: unknown): void {
   if (typeof (after as Fence | null)?.then !== "function") {

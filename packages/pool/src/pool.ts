@@ -4,7 +4,7 @@ import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
 import type { NativeAllocation } from "./device-memory.js";
 import type { DType, ElementArrayOf } from "./dtype.js";
-import type { LeaseSlot } from "./lease-store.js";
+import type { LeaseSlot, LeaseStore } from "./lease-store.js";
 import { afterReturn, limits } from "./memory-registry.js";
 import type { FenceOptions, PoolOptions } from "./options.js";
 import { droppedPools, POOL_LABEL, PoolResources } from "./pool-resources.js";
@@ -101,30 +101,86 @@ export class MlxBufferPool implements BufferOwner {
         { value: requests },
       );
     }
-    const list = Array.from(requests);
-    const counts = new Array<number>(list.length);
-    for (let i = 0; i < list.length; i++) counts[i] = checkRequest(device, list[i], i);
+    const list: readonly AllocRequest[] = Array.isArray(requests) ? requests : Array.from(requests);
     this.admit(device);
-    if (list.length === 0) return [];
+    const hits = this.strictViews ? null : this.allocHits(device, list);
+    return hits ?? this.allocBatchChecked(device, list);
+  }
+
+  /**
+   * `allocBatch` when every request is a hit (the steady state): each request checked and its
+   * slot leased in one pass, nothing recorded for undo, no residency commit (nothing is new).
+   * On a miss the leases so far are undone exactly and null returned; a bad request undoes them
+   * and throws.
+   */
+  private allocHits(device: MlxDevice, list: readonly AllocRequest[]): MlxBuffer[] | null {
+    const store = this.resources.buckets;
+    if (store.leaseHitUnfinished === undefined) return null;
+    const n = list.length;
+    const memory = device.memory;
+    const buffers = new Array<MlxBuffer>(n);
+    let i = 0;
+    try {
+      for (; i < n; i++) {
+        const request = list[i] as AllocRequest;
+        const count = checkRequest(device, request, i);
+        const byteLength = request[0];
+        const slot = store.leaseHitUnfinished(byteLength, memory);
+        if (slot === null) break;
+        buffers[i] = new MlxBuffer(this, slot, byteLength, request[1], request[2], count);
+      }
+    } catch (error) {
+      undoHits(store, buffers, i);
+      throw error;
+    }
+    if (i < n) {
+      undoHits(store, buffers, i);
+      return null;
+    }
+    (store.finishHits as (count: number) => void)(n);
+    const recorder = this.recorder;
+    if (recorder !== null) for (const b of buffers) recorder.alloc(b, b.byteLength);
+    return buffers;
+  }
+
+  /** `allocBatch`'s general path: every request checked, then leased together (see the store). */
+  private allocBatchChecked(device: MlxDevice, list: readonly AllocRequest[]): MlxBuffer[] {
+    const resources = this.resources;
+    const n = list.length;
+    const byteLengths = new Array<number>(n);
+    const counts = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const request = list[i];
+      counts[i] = checkRequest(device, request, i);
+      byteLengths[i] = (request as AllocRequest)[0];
+    }
+    if (n === 0) return [];
     let slots: LeaseSlot[];
     try {
-      slots = resources.buckets.acquireBatchPrechecked(
-        list.map((request) => request[0]),
-        device.memory,
-        () => resources.commitResidency(),
+      slots = resources.buckets.acquireBatchPrechecked(byteLengths, device.memory, () =>
+        resources.commitResidency(),
       );
     } catch (error) {
       // Removals that eviction staged for the batch are committed (and their memory freed).
       resources.commitResidencyQuietly();
       throw error;
     }
-    if (this.strictViews) {
-      for (const [i, slot] of slots.entries()) slot.handle.beginLeaseView(list[i]?.[0] as number);
+    const buffers = new Array<MlxBuffer>(n);
+    const strict = this.strictViews;
+    for (let i = 0; i < n; i++) {
+      const request = list[i] as AllocRequest;
+      const byteLength = byteLengths[i] as number;
+      const slot = slots[i] as LeaseSlot;
+      if (strict) slot.handle.beginLeaseView(byteLength);
+      buffers[i] = new MlxBuffer(
+        this,
+        slot,
+        byteLength,
+        request[1],
+        request[2],
+        counts[i] as number,
+      );
     }
-    const buffers = list.map(
-      ([byteLength, dtype, shape], i) =>
-        new MlxBuffer(this, slots[i] as LeaseSlot, byteLength, dtype, shape, counts[i] as number),
-    );
     const recorder = this.recorder;
     if (recorder !== null) for (const b of buffers) recorder.alloc(b, b.byteLength);
     return buffers;
@@ -357,6 +413,11 @@ function checkRequest(device: MlxDevice, request: unknown, i: number): number {
     device.checkLength(where, byteLength);
     return checkDtypeAndShape(where, byteLength, dtype, shape);
   }
+}
+
+/** Undoes the first `count` leases of a refused hit batch, last first. */
+function undoHits(store: LeaseStore, buffers: MlxBuffer[], count: number): void {
+  for (let j = count - 1; j >= 0; j--) store.undoHit?.((buffers[j] as MlxBuffer).slot);
 }
 
 function checkBuffer(buffer: MlxBuffer, where: string): void {

@@ -141,6 +141,32 @@ describe("process-wide figures", () => {
     expect(memoryStats()).toMatchObject({ pendingBytes: 0, cacheBytes: 64 });
   });
 
+  it("count buffers of a fenced reset as pending and reserved until the fence settles", async () => {
+    const dev = open();
+    const pool = newPool();
+    u8(pool, dev, 64);
+    u8(pool, dev, 200);
+    let settle: () => void = () => {};
+    const fence = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    pool.reset({ after: fence });
+    expect(memoryStats(dev)).toMatchObject({
+      pendingBytes: 64 + 256,
+      reservedBytes: 64 + 256,
+      activeBytes: 0,
+      cacheBytes: 0,
+    });
+    settle();
+    await fence;
+    await Promise.resolve();
+    expect(memoryStats(dev)).toMatchObject({
+      pendingBytes: 0,
+      reservedBytes: 320,
+      cacheBytes: 320,
+    });
+  });
+
   it("refuse a device argument that is not a device", () => {
     for (const bad of [null, 0, {}, "host"]) {
       const e = expectMlxError(() => memoryStats(bad as never), "INVALID_ARGUMENT");

@@ -1,0 +1,106 @@
+// A batch of hits and a fenced reset: the paths that take no copy and record nothing must give
+// exactly what their general counterparts give.
+import { describe, expect, it } from "vitest";
+import { type Slot, SlotState } from "../src/index.js";
+import { fakePool, flushMicrotasks, manualFence } from "./fake-handles.js";
+
+/** Three free slots of 8 bytes (c freed last) and one of 16; returns them. */
+function threeAndOne() {
+  const fake = fakePool();
+  const { pool } = fake;
+  const a = pool.acquire(8);
+  const b = pool.acquire(8);
+  const c = pool.acquire(8);
+  const d = pool.acquire(16);
+  pool.reset();
+  return { ...fake, a, b, c, d };
+}
+
+describe("BucketPool.acquireBatchPrechecked, every request a hit", () => {
+  it("takes what a loop of acquire takes, in order, most recently freed first", () => {
+    const loop = threeAndOne();
+    const expected = [loop.pool.acquire(8), loop.pool.acquire(16), loop.pool.acquire(5)];
+    const batch = threeAndOne();
+    const slots = batch.pool.acquireBatchPrechecked([8, 16, 5]);
+    expect(slots.map((s) => s.handle.id)).toEqual(expected.map((s) => s.handle.id));
+    expect(batch.pool.stats()).toEqual(loop.pool.stats());
+    expect(batch.allocated).toHaveLength(4);
+    expect(slots.every((s) => s.state === SlotState.InUse)).toBe(true);
+  });
+
+  it("a class asked for more often than it has free slots goes the general way", () => {
+    const { pool, allocated } = threeAndOne();
+    const slots = pool.acquireBatchPrechecked([8, 8, 8, 8]);
+    expect(allocated).toHaveLength(5);
+    expect(new Set(slots).size).toBe(4);
+    expect(pool.stats()).toMatchObject({ hits: 3, misses: 5, inUseCount: 4 });
+    pool.reset();
+    // Four free now: the batch is served from the free lists alone.
+    const again = pool.acquireBatchPrechecked([8, 8, 8, 8]);
+    expect(allocated).toHaveLength(5);
+    expect(new Set(again)).toEqual(new Set(slots));
+  });
+
+  it("finish runs first; when it throws nothing was taken", () => {
+    const { pool, c } = threeAndOne();
+    const before = pool.stats();
+    expect(() =>
+      pool.acquireBatchPrechecked([8, 16], 0, () => {
+        throw new Error("commit failed");
+      }),
+    ).toThrow("commit failed");
+    expect(pool.stats()).toEqual(before);
+    expect(pool.acquire(8)).toBe(c);
+  });
+});
+
+describe("BucketPool.reset({ after })", () => {
+  it("its pending slots are visited by forEachSlot until the fence settles", async () => {
+    const { pool } = fakePool();
+    const a = pool.acquire(8);
+    const b = pool.acquire(64);
+    const fence = manualFence();
+    pool.reset(fence.promise);
+    const seen = new Map<Slot<unknown>, SlotState>();
+    pool.forEachSlot((slot) => seen.set(slot, slot.state));
+    expect(seen).toEqual(
+      new Map<Slot<unknown>, SlotState>([
+        [a, SlotState.Pending],
+        [b, SlotState.Pending],
+      ]),
+    );
+    fence.resolve();
+    await flushMicrotasks();
+    const states: SlotState[] = [];
+    pool.forEachSlot((slot) => states.push(slot.state));
+    expect(states).toEqual([SlotState.Free, SlotState.Free]);
+  });
+
+  it("steps fenced one after another, several in flight, recycle every slot exactly once", async () => {
+    const { pool, allocated } = fakePool();
+    const fences = [manualFence(), manualFence(), manualFence()];
+    const steps: Slot<unknown>[][] = [];
+    for (const fence of fences) {
+      steps.push([pool.acquire(8), pool.acquire(32), pool.acquire(8)]);
+      pool.reset(fence.promise);
+    }
+    expect(allocated).toHaveLength(9);
+    expect(pool.stats()).toMatchObject({ pendingCount: 9, pendingBytes: 9 * 16, inUseCount: 0 });
+    (fences[1] as ReturnType<typeof manualFence>).resolve();
+    await flushMicrotasks();
+    expect(pool.stats()).toMatchObject({ pendingCount: 6, freeCount: 3 });
+    // The next step reuses the second step's slots only, into the array its fence gave back.
+    const next = [pool.acquire(8), pool.acquire(32), pool.acquire(8)];
+    expect(new Set(next)).toEqual(new Set(steps[1]));
+    expect(pool.inUseLength).toBe(3);
+    pool.reset();
+    for (const fence of fences) fence.resolve();
+    await flushMicrotasks();
+    expect(pool.stats()).toMatchObject({ pendingCount: 0, freeCount: 9, inUseCount: 0 });
+    expect(allocated).toHaveLength(9);
+    const visited: Slot<unknown>[] = [];
+    pool.forEachSlot((slot) => visited.push(slot));
+    expect(new Set(visited)).toEqual(new Set(steps.flat()));
+    expect(visited).toHaveLength(9);
+  });
+});
