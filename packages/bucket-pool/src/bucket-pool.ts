@@ -68,6 +68,8 @@ export class BucketPool<H, Source = number> {
   private evictions = 0;
   private destroyedCount = 0;
   private fenceErrors = 0;
+  /** The slot a settling pass is moving, for resuming after it when its move throws. */
+  private settleFrom = 0;
   /** The last error thrown while a fence settled (by `destroy` or `onFenceSettled`). */
   lastFenceError: unknown = undefined;
 
@@ -692,22 +694,17 @@ export class BucketPool<H, Source = number> {
    */
   private settle(slots: Slot<H>[], completed: boolean, spare: boolean): void {
     this.pending.delete(slots);
-    for (const slot of slots) {
-      if (slot.state !== SlotState.Pending) continue;
-      this.pendingCount--;
-      this.pendingBytes -= slot.capacity;
+    // One pass per outcome; a slot whose move throws is counted and the pass goes on after it.
+    const n = slots.length;
+    let i = 0;
+    while (i < n) {
       try {
-        if (this.disposed) {
-          this.destroySlot(slot);
-        } else if (completed) {
-          this.fileFree(slot);
-        } else {
-          slot.state = SlotState.Quarantined;
-          this.quarantined.add(slot);
-          this.quarantinedBytes += slot.capacity;
-        }
+        if (this.disposed) i = this.destroySettled(slots, i);
+        else if (completed) i = this.fileSettled(slots, i);
+        else i = this.quarantineSettled(slots, i);
       } catch (error) {
         this.noteFenceError(error);
+        i = this.settleFrom + 1;
       }
     }
     if (spare && !this.disposed && this.spareInUse.length < MAX_SPARE_IN_USE)
@@ -719,6 +716,47 @@ export class BucketPool<H, Source = number> {
     } catch (error) {
       this.noteFenceError(error);
     }
+  }
+
+  /** Files the pending slots of `slots[from..]` free; returns the length. */
+  private fileSettled(slots: Slot<H>[], from: number): number {
+    for (let i = from; i < slots.length; i++) {
+      const slot = slots[i] as Slot<H>;
+      if (slot.state !== SlotState.Pending) continue;
+      this.settleFrom = i;
+      this.pendingCount--;
+      this.pendingBytes -= slot.capacity;
+      this.fileFree(slot);
+    }
+    return slots.length;
+  }
+
+  /** Quarantines the pending slots of `slots[from..]` (their fence rejected). */
+  private quarantineSettled(slots: Slot<H>[], from: number): number {
+    for (let i = from; i < slots.length; i++) {
+      const slot = slots[i] as Slot<H>;
+      if (slot.state !== SlotState.Pending) continue;
+      this.settleFrom = i;
+      this.pendingCount--;
+      this.pendingBytes -= slot.capacity;
+      slot.state = SlotState.Quarantined;
+      this.quarantined.add(slot);
+      this.quarantinedBytes += slot.capacity;
+    }
+    return slots.length;
+  }
+
+  /** Destroys the pending slots of `slots[from..]` (the pool was disposed meanwhile). */
+  private destroySettled(slots: Slot<H>[], from: number): number {
+    for (let i = from; i < slots.length; i++) {
+      const slot = slots[i] as Slot<H>;
+      if (slot.state !== SlotState.Pending) continue;
+      this.settleFrom = i;
+      this.pendingCount--;
+      this.pendingBytes -= slot.capacity;
+      this.destroySlot(slot);
+    }
+    return slots.length;
   }
 
   private noteFenceError(error: unknown): void {

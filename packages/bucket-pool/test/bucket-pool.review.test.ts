@@ -86,4 +86,24 @@ describe("errors while a fence settles", () => {
     expect(pool.stats().fenceErrors).toBe(1);
     expect((pool.lastFenceError as Error).message).toBe("device lost");
   });
+
+  it("a slot whose move throws does not keep the rest of its batch pending", async () => {
+    let recycled = 0;
+    const pool = new BucketPool<{ id: number }>({
+      allocate: () => ({ id: 1 }),
+      destroy: () => {},
+      onRecycle: () => {
+        if (++recycled % 2 === 1) throw new Error(`hook ${recycled}`);
+      },
+    });
+    for (let i = 0; i < 5; i++) pool.acquire(64);
+    const fence = manualFence();
+    pool.reset(fence.promise);
+    fence.resolve();
+    await flushMicrotasks();
+    // Five slots filed, the hook throwing on the 1st, 3rd and 5th: each counted, none left behind.
+    expect(recycled).toBe(5);
+    expect(pool.stats()).toMatchObject({ fenceErrors: 3, pendingCount: 0, freeCount: 5 });
+    expect((pool.lastFenceError as Error).message).toBe("hook 5");
+  });
 });
