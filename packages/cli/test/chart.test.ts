@@ -3,13 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import {
-  binaryTicks,
-  escapeXml,
-  formatBinaryTick,
-  renderLineChart,
-  textWidth,
-} from "../src/chart.js";
+import { binaryTicks, formatBinaryTick, renderLineChart } from "../src/chart.js";
+import { countTicks } from "../src/chart-counts.js";
+import { escapeXml, textWidth } from "../src/chart-text.js";
 import { replayCommand } from "../src/commands/replay-command.js";
 import { SAMPLE_TRACE_PATH } from "../src/fixtures.js";
 import type { CommandIO } from "../src/io.js";
