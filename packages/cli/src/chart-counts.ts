@@ -40,22 +40,30 @@ const logPosition = (v: number) => Math.log10(1 + v);
 /**
  * Y ticks for counts up to `max` on a log(1 + n) axis `height` pixels high: 0, then 1, 2, 5,
  * 10, 20, 50, ... up to the first at or above `max`; only the powers of ten where those would
- * come closer than {@link MIN_TICK_GAP} pixels.
+ * come closer than {@link MIN_TICK_GAP} pixels, and without 1 where even those do (the axis
+ * spans many decades, and 0 to 1 is the shortest step on it). A pool holds fewer than a million
+ * native allocations (its `maxBuffers`), so 180 pixels fit every decade.
  */
 export function countTicks(max: number, height: number): number[] {
+  const top = Math.max(1, max);
   const ladder = (factors: readonly number[]) => {
     const ticks = [0];
-    for (let power = 1; (ticks.at(-1) as number) < Math.max(1, max); power *= 10)
-      for (const f of factors)
-        if ((ticks.at(-1) as number) < Math.max(1, max)) ticks.push(f * power);
+    for (let power = 1; (ticks.at(-1) as number) < top; power *= 10)
+      for (const f of factors) if ((ticks.at(-1) as number) < top) ticks.push(f * power);
     return ticks;
   };
+  const spaced = (ticks: readonly number[]) => {
+    const px = height / logPosition(ticks.at(-1) as number);
+    return ticks.every(
+      (v, k) =>
+        k === 0 || (logPosition(v) - logPosition(ticks[k - 1] as number)) * px >= MIN_TICK_GAP,
+    );
+  };
   const fine = ladder([1, 2, 5]);
-  const px = height / logPosition(fine.at(-1) as number);
-  const crowded = fine.some(
-    (v, k) => k > 0 && (logPosition(v) - logPosition(fine[k - 1] as number)) * px < MIN_TICK_GAP,
-  );
-  return crowded ? ladder([1]) : fine;
+  if (spaced(fine)) return fine;
+  const decades = ladder([1]);
+  if (spaced(decades) || decades.length <= 2) return decades;
+  return decades.filter((v) => v !== 1);
 }
 
 /** The panel's SVG elements, inside one `<g class="count-panel">`. */

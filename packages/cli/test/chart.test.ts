@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { binaryTicks, formatBinaryTick, renderLineChart } from "../src/chart.js";
-import { countTicks } from "../src/chart-counts.js";
 import { escapeXml, textWidth } from "../src/chart-text.js";
 import { replayCommand } from "../src/commands/replay-command.js";
 import { SAMPLE_TRACE_PATH } from "../src/fixtures.js";
@@ -125,7 +124,7 @@ describe("--chart", () => {
     const texts = (doc.svg.text as Node[]).filter((t) =>
       ["title", "subtitle", "note"].includes(String(t["@_class"])),
     );
-    expect(texts.length).toBe(5);
+    expect(texts.length).toBe(6);
     for (const t of texts) {
       const size = t["@_class"] === "title" ? 16 : 12;
       const w = textWidth(textOf(t), size);
