@@ -80,7 +80,7 @@ export function replayChart(traceName: string, runs: readonly ChartedRun[]): str
     notes: [
       "“peak ×N of live” is the footprint ratio: peak held ÷ peak live bytes; ×1.00 would hold nothing beyond what is in use.",
       "Between a held line and the dashed live line: free buffers cached for reuse, and rounding up to size classes.",
-      "Under the arena (lean) the held line is slab bytes: each step up is one slab (a native allocation) made, each step down one freed.",
+      "Under the arena (lean) the held line is slab bytes: it moves only when slabs (native allocations) are made or freed, as counted below.",
       "The lower panel shares the steps axis; its scale is logarithmic (of 1 + count), so that 3 slabs and 100 buffers both read.",
     ],
   });
