@@ -1,3 +1,7 @@
+import { type CountPanel, PANEL_TITLE_SIZE, renderCountPanel } from "./chart-counts.js";
+import { linePath } from "./chart-path.js";
+import { escapeXml, FONT_SIZE, TITLE_SIZE, textWidth } from "./chart-text.js";
+
 /** One line of the chart: a name and a y value per x (op index). */
 export interface ChartSeries {
   name: string;
@@ -22,6 +26,8 @@ export interface ChartOptions {
   xMarks?: readonly ChartXMark[];
   /** Lines of explanation under the legend. */
   notes?: readonly string[];
+  /** A second panel under the bytes, sharing their x axis: counts on a log axis. */
+  counts?: CountPanel;
   /** Minimum size; the chart grows so that no text is clipped. */
   width?: number;
   height?: number;
@@ -29,28 +35,11 @@ export interface ChartOptions {
 
 const COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 const LIVE_COLOR = "#333333";
-const FONT_SIZE = 12;
-const TITLE_SIZE = 16;
-/**
- * Width of one character as a fraction of the font size: above the average of common sans-serif
- * faces, so that text measured with it fits wherever the viewer renders it.
- */
-const CHAR_WIDTH_EM = 0.62;
 const MARGIN = { left: 84, right: 28, top: 64 };
 const ROW = 20;
-
-/** Escapes text for XML content and attribute values. */
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => XML_ENTITIES[c] as string);
-}
-
-const XML_ENTITIES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&apos;",
-};
+/** From the bytes panel's axis to the count panel's top: room for the count panel's title. */
+const PANEL_GAP = 48;
+const COUNT_PANEL_HEIGHT = 180;
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
 
@@ -88,24 +77,22 @@ export function binaryTicks(max: number): number[] {
   return Array.from({ length: count + 1 }, (_, k) => k * step);
 }
 
-/** Estimated width in pixels of `text` at `fontSize` (see {@link CHAR_WIDTH_EM}). */
-export function textWidth(text: string, fontSize = FONT_SIZE): number {
-  return text.length * fontSize * CHAR_WIDTH_EM;
-}
-
 /**
  * A standalone SVG line chart: one `<path class="series">` per series (with `data-series` naming
  * it), y ticks at round binary sizes (`<g class="y-tick" data-bytes>`), x marks
- * (`<g class="x-mark" data-at>`), a legend and notes below the plot. The canvas grows so that
- * every text fits inside the viewBox. Long series are reduced to the maximum per pixel column so
- * peaks stay visible.
+ * (`<g class="x-mark" data-at>`), optionally a count panel under it on the same x axis
+ * (`<g class="count-panel">`), a legend and notes below. The canvas grows so that every text
+ * fits inside the viewBox. Long series are reduced to the maximum per pixel column so peaks stay
+ * visible.
  */
 export function renderLineChart(series: readonly ChartSeries[], options: ChartOptions): string {
   const legend = series.map((s) => s.name);
   const notes = options.notes ?? [];
+  const counts = options.counts;
   const textExtent = Math.max(
     textWidth(options.title, TITLE_SIZE),
     textWidth(options.subtitle ?? ""),
+    textWidth(counts?.title ?? "", PANEL_TITLE_SIZE),
     ...legend.map((name) => 34 + textWidth(name)),
     ...notes.map((note) => textWidth(note)),
   );
@@ -113,7 +100,10 @@ export function renderLineChart(series: readonly ChartSeries[], options: ChartOp
   const plotW = width - MARGIN.left - MARGIN.right;
   const plotH = Math.max(200, (options.height ?? 560) - 240);
   const plotBottom = MARGIN.top + plotH;
-  const legendTop = plotBottom + 62;
+  const countTop = plotBottom + PANEL_GAP;
+  // The step labels and the x axis title go under the lowest panel.
+  const axisBottom = counts === undefined ? plotBottom : countTop + COUNT_PANEL_HEIGHT;
+  const legendTop = axisBottom + 62;
   const notesTop = legendTop + legend.length * ROW + 6;
   const height = Math.max(options.height ?? 0, Math.ceil(notesTop + notes.length * ROW + 10));
 
@@ -126,6 +116,8 @@ export function renderLineChart(series: readonly ChartSeries[], options: ChartOp
   const x = (i: number) => MARGIN.left + (count <= 1 ? 0 : (i / (count - 1)) * plotW);
   const y = (v: number) => plotBottom - (v / yTop) * plotH;
   const center = MARGIN.left + plotW / 2;
+  const colors = series.map((_, k) => COLORS[k % COLORS.length] as string);
+  const solid = series.flatMap((s, k) => (s.dashed ? [] : [colors[k] as string]));
 
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="${FONT_SIZE}">`,
@@ -150,28 +142,36 @@ export function renderLineChart(series: readonly ChartSeries[], options: ChartOp
   const marks = options.xMarks ?? evenMarks(count);
   for (const mark of marks) {
     const mx = x(mark.at).toFixed(1);
+    const stroke = mark.label === null ? "#f2f2f2" : "#d8d8d8";
     parts.push(
       `<g class="x-mark" data-at="${mark.at}">`,
-      `<line x1="${mx}" y1="${MARGIN.top}" x2="${mx}" y2="${plotBottom + 5}" stroke="${mark.label === null ? "#f2f2f2" : "#d8d8d8"}"/>`,
+      `<line x1="${mx}" y1="${MARGIN.top}" x2="${mx}" y2="${plotBottom + (counts === undefined ? 5 : 0)}" stroke="${stroke}"/>`,
     );
+    if (counts !== undefined)
+      parts.push(
+        `<line x1="${mx}" y1="${countTop}" x2="${mx}" y2="${axisBottom + 5}" stroke="${stroke}"/>`,
+      );
     if (mark.label !== null)
       parts.push(
-        `<text x="${mx}" y="${plotBottom + 18}" text-anchor="middle">${escapeXml(mark.label)}</text>`,
+        `<text x="${mx}" y="${axisBottom + 18}" text-anchor="middle">${escapeXml(mark.label)}</text>`,
       );
     parts.push("</g>");
   }
   parts.push(
     `<line x1="${MARGIN.left}" y1="${plotBottom}" x2="${MARGIN.left + plotW}" y2="${plotBottom}" stroke="#000"/>`,
     `<line x1="${MARGIN.left}" y1="${MARGIN.top}" x2="${MARGIN.left}" y2="${plotBottom}" stroke="#000"/>`,
-    `<text class="x-label" x="${center}" y="${plotBottom + 38}" text-anchor="middle">${escapeXml(options.xLabel ?? "op index")}</text>`,
+    `<text class="x-label" x="${center}" y="${axisBottom + 38}" text-anchor="middle">${escapeXml(options.xLabel ?? "op index")}</text>`,
     `<text transform="translate(18 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel ?? "bytes")}</text>`,
   );
-  let colorIndex = 0;
+  if (counts !== undefined) {
+    const frame = { left: MARGIN.left, top: countTop, width: plotW, height: COUNT_PANEL_HEIGHT };
+    parts.push(...renderCountPanel(counts, { ...frame, x, colors: solid }));
+  }
   series.forEach((s, k) => {
-    const color = s.dashed ? LIVE_COLOR : (COLORS[colorIndex++ % COLORS.length] as string);
+    const color = s.dashed ? LIVE_COLOR : (colors[k] as string);
     const dash = s.dashed ? ' stroke-dasharray="6 3"' : "";
     parts.push(
-      `<path class="series" data-series="${escapeXml(s.name)}" d="${pathData(s.values, plotW, x, y)}" fill="none" stroke="${color}" stroke-width="1.5"${dash}/>`,
+      `<path class="series" data-series="${escapeXml(s.name)}" d="${linePath(s.values, plotW, x, y)}" fill="none" stroke="${color}" stroke-width="1.5"${dash}/>`,
     );
     const ly = legendTop + k * ROW;
     const lx = MARGIN.left;
@@ -198,24 +198,4 @@ function evenMarks(count: number): ChartXMark[] {
     if (marks.at(-1)?.at !== at) marks.push({ at, label: String(at) });
   }
   return marks;
-}
-
-/** Path data with at most about one point per pixel column: the column's maximum. */
-function pathData(
-  values: ArrayLike<number>,
-  plotW: number,
-  x: (i: number) => number,
-  y: (v: number) => number,
-): string {
-  const n = values.length;
-  if (n === 0) return "M0 0";
-  const stride = Math.max(1, Math.floor(n / plotW));
-  const points: string[] = [];
-  for (let start = 0; start < n; start += stride) {
-    let max = values[start] as number;
-    const end = Math.min(n, start + stride);
-    for (let i = start + 1; i < end; i++) max = Math.max(max, values[i] as number);
-    points.push(`${points.length === 0 ? "M" : "L"}${x(start).toFixed(1)} ${y(max).toFixed(1)}`);
-  }
-  return points.join(" ");
 }

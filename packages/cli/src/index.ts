@@ -4,11 +4,12 @@ export {
   type ChartOptions,
   type ChartSeries,
   type ChartXMark,
-  escapeXml,
   formatBinaryTick,
   formatBytes,
   renderLineChart,
 } from "./chart.js";
+export { type CountPanel, type CountSeries, countTicks } from "./chart-counts.js";
+export { escapeXml } from "./chart-text.js";
 export {
   type BackendBench,
   type BenchOptions,

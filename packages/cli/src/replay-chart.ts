@@ -1,6 +1,8 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { type ChartSeries, type ChartXMark, renderLineChart, textWidth } from "./chart.js";
+import { type ChartSeries, type ChartXMark, renderLineChart } from "./chart.js";
+import type { CountSeries } from "./chart-counts.js";
+import { textWidth } from "./chart-text.js";
 import type { ReplayResult } from "./commands/replay.js";
 import { UsageError } from "./io.js";
 import { PRESET_DESCRIPTIONS, type PresetName } from "./presets.js";
@@ -38,7 +40,9 @@ export function checkChartTarget(file: string, option = "--chart"): void {
 
 /**
  * The SVG of `replay --chart`: held bytes of each configuration and live bytes, over the ops of
- * the trace, with each step (token) marked on the x axis.
+ * the trace, with each step (token) marked on the x axis; under them, on the same axis, the
+ * native allocations each configuration holds (buffers, or slabs), dotted where its held bytes
+ * peak.
  */
 export function replayChart(traceName: string, runs: readonly ChartedRun[]): string {
   const first = runs[0]?.result;
@@ -54,6 +58,11 @@ export function replayChart(traceName: string, runs: readonly ChartedRun[]): str
     values: first?.series?.live ?? [],
     dashed: true,
   });
+  const native: CountSeries[] = runs.map(({ label, result }) => ({
+    name: label,
+    values: result.series?.native ?? [],
+    markAt: firstMaximum(result.series?.held ?? []),
+  }));
   const ops = first?.series?.live.length ?? 0;
   const steps = first?.steps ?? 0;
   return renderLineChart(series, {
@@ -62,12 +71,28 @@ export function replayChart(traceName: string, runs: readonly ChartedRun[]): str
     xLabel: "step (token), at its first op",
     yLabel: "bytes",
     xMarks: stepMarks(first?.series?.stepStarts ?? [], ops),
+    counts: {
+      title:
+        "Native allocations held, in use and free (colours as in the legend): one per buffer, or one per slab under the arena (lean); ● at the held-bytes peak",
+      yLabel: "native allocations (log)",
+      series: native,
+    },
     notes: [
       "“peak ×N of live” is the footprint ratio: peak held ÷ peak live bytes; ×1.00 would hold nothing beyond what is in use.",
       "Between a held line and the dashed live line: free buffers cached for reuse, and rounding up to size classes.",
-      "Under the arena (lean) the held line is slab bytes: each step up is one slab (a native allocation) made, each step down one freed.",
+      "Under the arena (lean) the held line is slab bytes: it moves only when slabs (native allocations) are made or freed, as counted below.",
+      "The lower panel shares the steps axis; its scale is logarithmic (of 1 + count), so that 3 slabs and 100 buffers both read.",
     ],
   });
+}
+
+/** The first index of the largest value: where the replay saw the held peak (it keeps the first). */
+function firstMaximum(values: ArrayLike<number>): number | undefined {
+  if (values.length === 0) return undefined;
+  let at = 0;
+  for (let i = 1; i < values.length; i++)
+    if ((values[i] as number) > (values[at] as number)) at = i;
+  return at;
 }
 
 /** What the held peak is made of: slabs under the arena, buffers otherwise. */

@@ -116,3 +116,29 @@ describe("the divisions preset", () => {
     expect(result.policy).toBe("pow2-div4");
   });
 });
+
+describe("the series a chart draws", () => {
+  const wide = loadTrace(join(syntheticDir, "wide-ffn.json"));
+
+  it.each(["seed", "lean", "divisions"])(
+    "records %s's native allocations after every op, the report's count at the held peak",
+    (preset) => {
+      const result = replayTrace(wide, { backend: "host", preset, recordSeries: true });
+      const series = result.series!;
+      expect(series.native.length).toBe(series.held.length);
+      const peakOp = series.held.indexOf(result.peakHeldBytes);
+      expect(peakOp).toBeGreaterThanOrEqual(0);
+      expect(series.native[peakOp]).toBe(result.nativeAllocationsAtPeak);
+      expect(Math.max(...series.native)).toBeLessThanOrEqual(result.freshAllocations);
+      // Held bytes and held allocations are zero together: nothing held is nothing allocated.
+      for (let i = 0; i < series.held.length; i++)
+        expect(series.native[i] === 0).toBe(series.held[i] === 0);
+      // The seed never frees: it ends holding every buffer it made.
+      if (preset === "seed") expect(series.native.at(-1)).toBe(result.freshAllocations);
+    },
+  );
+
+  it("records nothing per op unless asked", () => {
+    expect(replayTrace(wide, { backend: "host", preset: "lean" }).series).toBeUndefined();
+  });
+});

@@ -24,7 +24,7 @@ export interface ReplayOptions {
   /** Device to replay on; otherwise one is opened on `backend` and disposed afterwards. */
   device?: MlxDevice;
   backend?: DeviceOptions["backend"];
-  /** Record held and live bytes after every op (for charts). */
+  /** Record held and live bytes and native allocations held after every op (for charts). */
   recordSeries?: boolean;
   /** Explicit pool options, instead of the preset's (for tuning scripts). */
   poolOptions?: PoolOptions;
@@ -34,11 +34,13 @@ export interface ReplayOptions {
 
 export type ReplayPass = "warm-up" | "timed";
 
-/** Held and live bytes after each op: `held[i]`, `live[i]` after op `i` of the whole trace. */
+/** What the pool held after each op: `held[i]`, `live[i]`, `native[i]` after op `i` of the whole trace. */
 export interface ReplaySeries {
   label: string;
   held: Float64Array;
   live: Float64Array;
+  /** Native allocations held (in use and free): buffers, or slabs under the arena. */
+  native: Uint32Array;
   /** Index of the first op of each step. */
   stepStarts: number[];
 }
@@ -83,8 +85,9 @@ export function replayPoolOptions(preset: string, policy?: string): PoolOptions 
 }
 
 /**
- * Drives a real `MlxBufferPool` over a validated trace. Each alloc is timed on its own (timer
- * overhead subtracted); everything else (bookkeeping, series) stays outside the timed region.
+ * Drives a real `MlxBufferPool` over a validated trace. Counts, peaks and series come from one
+ * untimed pass that reads the pool's stats after every op; `nsPerAlloc` from passes of their
+ * own that do nothing else (see `timeAllocs`), so recording never slows what is timed.
  */
 export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayResult {
   const preset = options.preset ?? "seed";
@@ -176,6 +179,7 @@ function drive(
   const opCount = trace.steps.reduce((n, step) => n + step.length, 0);
   const held = new Float64Array(recordSeries ? opCount : 0);
   const liveSeries = new Float64Array(recordSeries ? opCount : 0);
+  const nativeSeries = new Uint32Array(recordSeries ? opCount : 0);
   const stepStarts: number[] = [];
   const live = new Map<number, MlxBuffer>();
   let allocs = 0;
@@ -215,6 +219,7 @@ function drive(
       if (recordSeries) {
         held[opIndex] = now.heldBytes;
         liveSeries[opIndex] = liveBytes;
+        nativeSeries[opIndex] = now.heldCount;
       }
       opIndex++;
     },
@@ -248,7 +253,8 @@ function drive(
     footprintRatio: peakLiveBytes === 0 ? 0 : stats.peakHeldBytes / peakLiveBytes,
     nsPerAlloc: 0, // timed apart, by timeAllocs
   };
-  if (recordSeries) result.series = { label: preset, held, live: liveSeries, stepStarts };
+  if (recordSeries)
+    result.series = { label: preset, held, live: liveSeries, native: nativeSeries, stepStarts };
   return result;
 }
 
