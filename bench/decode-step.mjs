@@ -2,7 +2,8 @@
 // against the JavaScript floor and the peers (TensorFlow.js BufferManager, ONNX Runtime Web
 // GpuDataManager, fake GPU device, same sizes), and the per-token p50/p99 at ~700 allocations
 // per token; each figure the median over several processes (bench/decode-step-process.mjs).
-// Run: pnpm turbo run build --filter=@mlx/cli... && node bench/decode-step.mjs [--processes 5] [--backend host] [--json]
+// Run: pnpm turbo run build --filter=@mlx/cli... && node bench/decode-step.mjs [--processes 5] [--backend host] [--json] [--json-out FILE]
+import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { acrossProcesses, arg, machine, runProcesses } from "./processes.mjs";
 
@@ -48,6 +49,8 @@ summary.goals = {
 
 const range = (s, digits = 2) =>
   `${s.median.toFixed(digits)} (range ${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
+const jsonOut = arg("--json-out", undefined);
+if (jsonOut !== undefined) writeFileSync(jsonOut, `${JSON.stringify(summary, null, 2)}\n`);
 if (process.argv.includes("--json")) console.log(JSON.stringify(summary, null, 2));
 else {
   console.log(

@@ -1,9 +1,13 @@
 // Bundles the GPU test suites and benchmarks into plain .mjs files under .gpu/, so the GPU machine
 // (which has no Node toolchain) needs only a `node` binary and the addon to run them.
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import {
+  compileOrtGpuDataManager,
+  TFJS_BUFFER_MANAGER,
+} from "../../packages/webgpu/bench/peers.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const out = join(root, ".gpu");
@@ -65,4 +69,30 @@ await build({
   },
   logLevel: "warning",
 });
-console.log(`bundled ${entryPoints.length} test files into ${testsOut}`);
+// The hot-path benchmark (bench/decode-step.mjs and the process it spawns) with the peers'
+// buffer managers prepared as files (MLX_BENCH_PEERS), for figures from a quiet host.
+const benchOut = join(out, "bench");
+rmSync(benchOut, { recursive: true, force: true });
+mkdirSync(join(benchOut, "peers"), { recursive: true });
+await build({
+  entryPoints: ["decode-step", "decode-step-process"].map((name) => ({
+    in: join(root, `bench/${name}.mjs`),
+    out: name,
+  })),
+  outdir: benchOut,
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: ["esbuild"],
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+  logLevel: "warning",
+});
+copyFileSync(TFJS_BUFFER_MANAGER, join(benchOut, "peers/buffer_manager.js"));
+await compileOrtGpuDataManager(join(benchOut, "peers"));
+console.log(
+  `bundled ${entryPoints.length} test files into ${testsOut}, the benchmarks into ${benchOut}`,
+);

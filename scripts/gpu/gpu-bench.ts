@@ -77,6 +77,41 @@ function rawCuda(): Record<string, Spread> | { skipped: string } {
   return out;
 }
 
+/**
+ * What any JavaScript pool must at least do per alloc, on this host: a log2 class index, an
+ * array pop and push, a fresh two-field wrapper kept as the caller keeps it (bench/decode-step's
+ * floor). cudaMalloc+cudaFree over it bounds the ratio a pool handing out handles can reach.
+ */
+function floorNsPerAlloc(): Measurement {
+  const free: { c: number }[][] = Array.from({ length: 54 }, () => []);
+  const inUse: { c: number }[] = [];
+  const held: unknown[] = new Array(sizes.length);
+  class FloorLease {
+    constructor(
+      readonly slot: { c: number },
+      readonly byteLength: number,
+    ) {}
+  }
+  const step = () => {
+    for (let i = 0; i < sizes.length; i++) {
+      const n = sizes[i] as number;
+      const c = n <= 1 ? 0 : 32 - Math.clz32(n - 1);
+      const list = free[c] as { c: number }[];
+      const slot = list.length > 0 ? (list.pop() as { c: number }) : { c };
+      inUse.push(slot);
+      held[i] = new FloorLease(slot, n);
+    }
+    for (const slot of inUse) (free[slot.c] as { c: number }[]).push(slot);
+    inUse.length = 0;
+  };
+  step();
+  return measureNs(() => {
+    for (let r = 0; r < 200; r++) step();
+    return 200 * sizes.length;
+  });
+}
+
+const floor = floorNsPerAlloc();
 const backends = (["host", "cuda"] as const).map((b) => {
   try {
     return benchBackend(b);
@@ -96,6 +131,8 @@ const ratios =
         cudaMallocManagedOverPooled: (raw.managed as Spread).median / cuda.pooledNsPerAlloc.median,
         cudaMallocOverPooled: (raw.device as Spread).median / cuda.pooledNsPerAlloc.median,
         goalCudaMallocOverPooled: GOAL_CUDA_MALLOC_OVER_POOLED,
+        cudaMallocOverFloor: (raw.device as Spread).median / floor.median,
+        pooledOverFloor: cuda.pooledNsPerAlloc.median / floor.median,
         goalMet:
           (raw.device as Spread).median / cuda.pooledNsPerAlloc.median >=
           GOAL_CUDA_MALLOC_OVER_POOLED,
@@ -103,7 +140,15 @@ const ratios =
     : null;
 console.log(
   JSON.stringify(
-    { trace: tracePath, step: 5, allocsPerStep: sizes.length, backends, rawCuda: raw, ratios },
+    {
+      trace: tracePath,
+      step: 5,
+      allocsPerStep: sizes.length,
+      floorNsPerAlloc: floor,
+      backends,
+      rawCuda: raw,
+      ratios,
+    },
     null,
     2,
   ),

@@ -34,5 +34,14 @@ const show = (name, xs) => console.log(name + ": median " + xs[Math.floor(xs.len
 for (const b of ["host", "cuda"]) show("pooled hit + reset share, ns per alloc, " + b, pick((r) => r.backends.find((x) => x.backend === b)?.pooledNsPerAlloc?.median));
 show("cudaMalloc+cudaFree, ns per alloc", pick((r) => r.rawCuda?.device?.median));
 show("cudaMalloc+cudaFree / pooled hit (goal >= 200)", pick((r) => r.ratios?.cudaMallocOverPooled));
+show("JavaScript floor, ns per alloc", pick((r) => r.floorNsPerAlloc?.median));
+show("cudaMalloc+cudaFree / floor (the most a pool handing out handles can reach)", pick((r) => r.ratios?.cudaMallocOverFloor));
+show("pooled hit / floor", pick((r) => r.ratios?.pooledOverFloor));
 ' "$OUT" | tee "$OUT/bench-summary.txt"
+# The hot-path benchmark of bench/decode-step.mjs on this quieter host: floor, pool, allocBatch,
+# fenced reset, both peers, the per-token tail at ~700 allocations; 5 processes.
+MLX_BENCH_PEERS=$PWD/$G/bench/peers BENCH_TRACE=$PWD/$G/decode-mistral-small.json \
+  /tmp/node $G/bench/decode-step.mjs --processes 5 --backend host --json-out "$OUT/decode-step.json" \
+  > "$OUT/decode-step.txt" 2> "$OUT/decode-step.err" || status=1
+cat "$OUT/decode-step.txt"; tail -5 "$OUT/decode-step.err"
 exit $status
