@@ -18,9 +18,15 @@ describe.each(availableBackends)("allocBuffer options on %s", (backend) => {
   });
   afterEach(() => device.destroy());
 
-  it.each([undefined, {}, { hazardTracking: undefined }, { hazardTracking: "tracked" as const }, {
-    hazardTracking: "untracked" as const,
-  }])("accepts %o: a zero-filled buffer of exactly the length", (options) => {
+  it.each([
+    undefined,
+    {},
+    { hazardTracking: undefined },
+    { hazardTracking: "tracked" as const },
+    {
+      hazardTracking: "untracked" as const,
+    },
+  ])("accepts %o: a zero-filled buffer of exactly the length", (options) => {
     const buffer = device.allocBuffer(4096, options as NativeAllocOptions | undefined);
     expect(buffer.byteLength).toBe(4096);
     const bytes = new Uint8Array(buffer.contents());
@@ -74,8 +80,12 @@ describe.each(availableBackends)("allocBuffer options on %s", (backend) => {
   });
 
   it("a bad length is refused with valid options too", () => {
-    expectNativeError(() => device.allocBuffer(0, { hazardTracking: "untracked" }), "INVALID_ARGUMENT", {
-      is: 0,
-    });
+    expectNativeError(
+      () => device.allocBuffer(0, { hazardTracking: "untracked" }),
+      "INVALID_ARGUMENT",
+      {
+        is: 0,
+      },
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { BucketPool, limitsOf, type SizePolicy, sizePolicyByName } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
-import { ResidencyBinding } from "@mlx/residency";
 import type { NativeAllocOptions } from "@mlx/metal-native";
+import { ResidencyBinding } from "@mlx/residency";
 import { ARENA_POLICY, arenaStore, type SlabHazardTracking } from "./arena-source.js";
 import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
 import type { LeaseStore } from "./lease-store.js";

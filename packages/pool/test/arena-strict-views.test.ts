@@ -203,8 +203,14 @@ describe('strictViews under policy "arena"', () => {
     const foreign = u8(other, dev, 64);
     const view = a.bytes();
     expectMlxError(() => pool.release(foreign), "INVALID_ARGUMENT");
-    expectMlxError(() => pool.reset({ after: 5 as unknown as PromiseLike<void> }), "INVALID_ARGUMENT");
-    expectMlxError(() => pool.release(a, { after: 5 as unknown as PromiseLike<void> }), "INVALID_ARGUMENT");
+    expectMlxError(
+      () => pool.reset({ after: 5 as unknown as PromiseLike<void> }),
+      "INVALID_ARGUMENT",
+    );
+    expectMlxError(
+      () => pool.release(a, { after: 5 as unknown as PromiseLike<void> }),
+      "INVALID_ARGUMENT",
+    );
     expect(view.length).toBe(64);
     expect(foreign.bytes().length).toBe(64);
     pool.release(a);

@@ -3,7 +3,13 @@
 import { liveNativeBuffers } from "@mlx/metal-native";
 import { describe, expect, it } from "vitest";
 import { fakeMetal, hazardTrackingOf } from "../../metal-native/test/fake-metal/report.js";
-import { type ArenaOptions, DType, type MlxBuffer, MlxBufferPool, MlxDevice } from "../src/index.js";
+import {
+  type ArenaOptions,
+  DType,
+  type MlxBuffer,
+  MlxBufferPool,
+  MlxDevice,
+} from "../src/index.js";
 import { devicesDisposedAfterEach, expectMlxError } from "./helpers.js";
 
 const device = devicesDisposedAfterEach();
