@@ -4,8 +4,8 @@ import type { LeaseSlot } from "./lease-store.js";
 /**
  * `strictViews`: each lease's views come from an ArrayBuffer of its own, over exactly its
  * requested bytes, that the native layer detaches when the lease ends. It is kept on the lease's
- * slot (a size class's allocation, or an arena's range), never on the allocation, because a slab
- * holds many live leases at once: ending one detaches its view and no other.
+ * slot (a size class's slot, or an arena's range), never on the native allocation, because a
+ * slab holds many live leases at once: ending one detaches its view and no other.
  */
 
 /** A lease of `byteLength` bytes begins on `slot`: its own view, at the slot's offset. */
