@@ -31,6 +31,11 @@ export class Slot<H> {
   lruNext: Slot<H> | null = null;
   /** The free list this slot belongs to, set when it is first filed. */
   bucket: FreeBucket<H> | null = null;
+  /**
+   * Free for the pool's caller, never read here: `@mlx/pool` keeps the current lease's own
+   * detachable view in it (`strictViews`).
+   */
+  leaseView: ArrayBuffer | null = null;
 
   constructor(handle: H, capacity: number) {
     this.handle = handle;

@@ -38,6 +38,7 @@ export {
   type BackendStatus,
   type DeviceDescription,
   NATIVE_ERROR_CODES,
+  type NativeAllocOptions,
   type NativeBuffer,
   type NativeBufferHandles,
   type NativeDevice,

@@ -57,6 +57,18 @@ export interface NativeBufferHandles {
   gpuAddress: bigint;
 }
 
+/** How a buffer is allocated, beyond its length (`NativeDevice.allocBuffer`). */
+export interface NativeAllocOptions {
+  /**
+   * `"tracked"` (default) or `"untracked"`. metal: `MTLResourceHazardTrackingModeUntracked` in
+   * the buffer's resource options, so Metal no longer orders the encoders that use it (it tracks
+   * hazards per `MTLBuffer`, every range of it as one resource): the caller orders work on the
+   * buffer (fences, `MTLEvent`, one queue). host and cuda have no hazard tracking: either value
+   * is accepted and changes nothing. Anything else, or an unknown option, is INVALID_ARGUMENT.
+   */
+  hazardTracking?: "tracked" | "untracked";
+}
+
 export interface NativeBuffer {
   readonly byteLength: number;
   /** Contents address; kept after destroy() so the buffer can still be identified. */
@@ -69,18 +81,26 @@ export interface NativeBuffer {
    */
   contents(): ArrayBuffer;
   /**
-   * A view of the first `byteLength` bytes that belongs to one lease: its own ArrayBuffer,
-   * detached by {@link endLeaseView} (or `destroy()`), so views kept past the lease read as
-   * length 0. Detaches the previous lease view first.
+   * A view of `[byteOffset, byteOffset + byteLength)` (offset default 0) that belongs to one
+   * lease: its own ArrayBuffer, detached by {@link endLeaseView} (or `destroy()`), so views kept
+   * past the lease read as length 0. A buffer hands out any number at once (one per live range
+   * of an arena slab), each detached on its own. INVALID_ARGUMENT for a length below 1, an
+   * offset or length that is not a safe integer, or a range past the buffer; DISPOSED after
+   * `destroy()`.
    */
-  leaseView(byteLength: number): ArrayBuffer;
-  /** Detaches the view {@link leaseView} gave; a no-op without one. */
-  endLeaseView(): void;
+  leaseView(byteLength: number, byteOffset?: number): ArrayBuffer;
+  /**
+   * Detaches `view`, a lease view of this buffer (a no-op once it is detached), leaving every
+   * other view attached; without an argument, detaches every lease view of the buffer.
+   * INVALID_ARGUMENT for anything but an ArrayBuffer, or an attached one that is not a lease
+   * view of this buffer (`contents()` included).
+   */
+  endLeaseView(view?: ArrayBuffer): void;
   /** Copies `length` bytes (default: to the end) starting at `offset` (default 0). */
   read(offset?: number, length?: number): Uint8Array;
   /** Copies `data` into the buffer at `offset`. */
   write(offset: number, data: ArrayBufferView): void;
-  /** Detaches contents() and frees the memory now. A second call does nothing. */
+  /** Detaches contents() and every lease view, then frees the memory now. A second call does nothing. */
   destroy(): void;
 }
 
@@ -137,8 +157,8 @@ export interface NativeDevice {
   detachResidency(queue: bigint): void;
   /** The queues attachResidency attached, in order. */
   residencyQueues(): bigint[];
-  /** Zero-filled, exactly byteLength bytes. */
-  allocBuffer(byteLength: number): NativeBuffer;
+  /** Zero-filled, exactly byteLength bytes. INVALID_ARGUMENT for bad options (see {@link NativeAllocOptions}). */
+  allocBuffer(byteLength: number, options?: NativeAllocOptions): NativeBuffer;
   /** RESIDENCY error when !residencySupported. Capacity defaults to 64. */
   newResidencySet(label?: string, initialCapacity?: number): NativeResidencySet;
   /**

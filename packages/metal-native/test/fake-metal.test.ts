@@ -2,8 +2,13 @@
 // runs only with the MLX_METAL_FAKE build loaded (scripts/metal-fake/run.sh), skips otherwise.
 import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
-import { openDevice } from "../src/index.js";
-import { fakeMetal, fakeMetalProblems, fakeMetalSkipReason } from "./fake-metal/report.js";
+import { nativeBufferHandles, openDevice } from "../src/index.js";
+import {
+  fakeMetal,
+  fakeMetalProblems,
+  fakeMetalSkipReason,
+  hazardTrackingOf,
+} from "./fake-metal/report.js";
 import { expectNativeError } from "./helpers.js";
 
 if (fakeMetalSkipReason !== null)
@@ -108,6 +113,26 @@ describe.skipIf(fakeMetalSkipReason !== null)(
         env: { ...process.env, MLX_FAKE_METAL_EXIT_CHECK: "1" },
       });
     }
+
+    it("hazardTracking reaches newBufferWithLength:options: (shared storage either way)", () => {
+      const device = openDevice("metal");
+      const optionsOf = (buffer: ReturnType<typeof device.allocBuffer>) =>
+        fake().fakeMetalBufferOptions(nativeBufferHandles(buffer).nativeHandle);
+      const plain = device.allocBuffer(4096);
+      const tracked = device.allocBuffer(4096, { hazardTracking: "tracked" });
+      const untracked = device.allocBuffer(4096, { hazardTracking: "untracked" });
+      expect(hazardTrackingOf(optionsOf(plain))).toBe("default");
+      expect(hazardTrackingOf(optionsOf(tracked))).toBe("default");
+      expect(hazardTrackingOf(optionsOf(untracked))).toBe("untracked");
+      // MTLResourceStorageModeShared is 0: nothing but the hazard bit is set.
+      expect(optionsOf(untracked)).toBe(1 << 8);
+      expect(optionsOf(plain)).toBe(0);
+      expect(new Uint8Array(untracked.contents()).every((b) => b === 0)).toBe(true);
+      const handle = nativeBufferHandles(untracked).nativeHandle;
+      for (const b of [plain, tracked, untracked]) b.destroy();
+      expect(fake().fakeMetalBufferOptions(handle)).toBe(-1); // gone: no longer a live MTLBuffer
+      device.destroy();
+    });
 
     it("a process that destroys everything exits with nothing leaked", () => {
       const child = runChild(workload("buffers[1].destroy(); set.destroy(); device.destroy();"));

@@ -1,5 +1,6 @@
 import { ArenaPool } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
+import type { NativeAllocOptions } from "@mlx/metal-native";
 import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
 import type { LeaseStore } from "./lease-store.js";
 import type { ArenaOptions, PoolOptions } from "./options.js";
@@ -9,10 +10,18 @@ export const ARENA_POLICY = "arena";
 
 /** How the arena path makes and frees slabs: the pool's own fresh-allocation path. */
 export interface SlabCallbacks {
-  allocate(bytes: number, memory: DeviceMemory, inBatch: boolean): NativeAllocation;
+  allocate(
+    bytes: number,
+    memory: DeviceMemory,
+    inBatch: boolean,
+    options: NativeAllocOptions | undefined,
+  ): NativeAllocation;
   free(allocation: NativeAllocation): void;
   onFenceSettled(): void;
 }
+
+/** How an arena's slabs are allocated: Metal's hazard tracking on (default) or off. */
+export type SlabHazardTracking = "tracked" | "untracked";
 
 const ARENA_OPTION_NAMES = [
   "alignment",
@@ -20,7 +29,11 @@ const ARENA_OPTION_NAMES = [
   "maxSlabBytes",
   "slabHeldDivisor",
   "freedBlockReuse",
+  "untrackedSlabs",
 ] as const satisfies readonly (keyof ArenaOptions)[];
+
+/** The native options of an untracked slab (one object for every slab). */
+const UNTRACKED_SLAB: NativeAllocOptions = Object.freeze({ hazardTracking: "untracked" });
 
 /**
  * The store of `policy: "arena"`: buffers are ranges of slabs, each slab one native allocation
@@ -31,9 +44,10 @@ export function arenaStore(
   options: PoolOptions,
   slabs: SlabCallbacks,
   poisonByte: number | undefined,
-): LeaseStore {
-  const arena = arenaOptionsOf(options.arena);
-  return new ArenaPool<NativeAllocation, DeviceMemory>({
+): { store: LeaseStore; slabHazardTracking: SlabHazardTracking } {
+  const { untrackedSlabs, ...arena } = arenaOptionsOf(options.arena);
+  const slabOptions = untrackedSlabs ? UNTRACKED_SLAB : undefined;
+  const store = new ArenaPool<NativeAllocation, DeviceMemory>({
     label,
     ...arena,
     maxFreeBytes: options.maxFreeBytes,
@@ -41,7 +55,7 @@ export function arenaStore(
     maxHeldBytes: options.maxHeldBytes,
     reuseLargerRatio: options.reuseLargerRatio,
     maxHeldRatio: options.maxHeldRatio,
-    allocateSlab: (bytes, memory, inBatch) => slabs.allocate(bytes, memory, inBatch),
+    allocateSlab: (bytes, memory, inBatch) => slabs.allocate(bytes, memory, inBatch, slabOptions),
     freeSlab: (allocation) => slabs.free(allocation),
     onFenceSettled: () => slabs.onFenceSettled(),
     onRecycle:
@@ -52,6 +66,7 @@ export function arenaStore(
             if (contents !== null) new Uint8Array(contents, offset, size).fill(poisonByte);
           },
   });
+  return { store, slabHazardTracking: untrackedSlabs ? "untracked" : "tracked" };
 }
 
 /** The `arena` option, checked: an object of known names only. */
@@ -72,6 +87,14 @@ function arenaOptionsOf(arena: ArenaOptions | undefined): ArenaOptions {
         { value: key },
       );
     }
+  }
+  const untracked = arena.untrackedSlabs;
+  if (untracked !== undefined && typeof untracked !== "boolean") {
+    throw new MlxError(
+      "INVALID_ARGUMENT",
+      `MlxBufferPool: arena.untrackedSlabs must be a boolean, got ${describeValue(untracked)}`,
+      { value: untracked },
+    );
   }
   return arena;
 }

@@ -119,7 +119,8 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
 
   /** The requested bytes, zero-copy. Throws `STALE_BUFFER` after the lease ended. */
   bytes(): Uint8Array {
-    return new Uint8Array(this.contents("bytes"), this.slot.offset ?? 0, this.byteLength);
+    const contents = this.contents("bytes");
+    return new Uint8Array(contents, this.viewOffset(contents), this.byteLength);
   }
 
   /**
@@ -127,11 +128,8 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
    * `elementCount` elements. Throws `STALE_BUFFER` after the lease ended.
    */
   typed(): T {
-    return new this.dtype.arrayType(
-      this.contents("typed"),
-      this.slot.offset ?? 0,
-      this.elementCount,
-    );
+    const contents = this.contents("typed");
+    return new this.dtype.arrayType(contents, this.viewOffset(contents), this.elementCount);
   }
 
   /** Copies `length` bytes from `offset` out; works where zero-copy views are refused. */
@@ -160,10 +158,14 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
     if (!this.stale) this.dispose();
   }
 
+  /**
+   * The lease's own view under `strictViews` (it starts at the lease's first byte), else the
+   * whole allocation's.
+   */
   private contents(where: string): ArrayBuffer {
     this.checkLive(where);
-    const handle = this.slot.handle;
-    const contents = handle.leaseView ?? handle.contents();
+    const slot = this.slot;
+    const contents = slot.leaseView ?? slot.handle.contents();
     if (contents === null) {
       throw new MlxError(
         "UNSUPPORTED_BACKEND",
@@ -171,6 +173,11 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
       );
     }
     return contents;
+  }
+
+  /** Where the lease starts in `contents`: 0 in its own view, its offset in the allocation's. */
+  private viewOffset(contents: ArrayBuffer): number {
+    return contents === this.slot.leaseView ? 0 : (this.slot.offset ?? 0);
   }
 
   private checkLive(where: string): void {

@@ -1,4 +1,4 @@
-import type { NativeBuffer, NativeDevice } from "@mlx/metal-native";
+import type { NativeAllocOptions, NativeBuffer, NativeDevice } from "@mlx/metal-native";
 import { type ResidencyEvent, ResidencySet, residencyDisabledEnvName } from "@mlx/residency";
 import { fromNativeError } from "./native-error.js";
 
@@ -19,11 +19,6 @@ export class NativeAllocation {
   /** Whether this allocation is a member of its device's residency set. */
   registered = false;
   private view: ArrayBuffer | null | undefined = undefined;
-  /**
-   * Under `strictViews`: the current lease's own view of exactly its requested bytes, detached
-   * when the lease ends; `null` otherwise (views then come from `contents`).
-   */
-  leaseView: ArrayBuffer | null = null;
 
   constructor(memory: DeviceMemory, native: NativeBuffer) {
     this.memory = memory;
@@ -39,18 +34,6 @@ export class NativeAllocation {
   contents(): ArrayBuffer | null {
     if (this.view === undefined) this.view = this.memory.zeroCopy ? this.native.contents() : null;
     return this.view;
-  }
-
-  /** `strictViews`: a lease of `byteLength` bytes begins; its views get their own ArrayBuffer. */
-  beginLeaseView(byteLength: number): void {
-    if (this.memory.zeroCopy) this.leaseView = this.native.leaseView(byteLength);
-  }
-
-  /** `strictViews`: the lease ended; every view of it now reads as length 0. */
-  endLeaseView(): void {
-    if (this.leaseView === null) return;
-    this.leaseView = null;
-    this.native.endLeaseView();
   }
 }
 
@@ -121,13 +104,14 @@ export class DeviceMemory {
   }
 
   /**
-   * A fresh native allocation of `byteLength` bytes, staged in the residency set (and
-   * committed when `commit`). On failure nothing is left allocated or staged.
+   * A fresh native allocation of `byteLength` bytes (with `options`, e.g. an untracked slab),
+   * staged in the residency set (and committed when `commit`). On failure nothing is left
+   * allocated or staged.
    */
-  allocate(byteLength: number, commit: boolean): NativeAllocation {
+  allocate(byteLength: number, commit: boolean, options?: NativeAllocOptions): NativeAllocation {
     let native: NativeBuffer;
     try {
-      native = this.native.allocBuffer(byteLength);
+      native = this.native.allocBuffer(byteLength, options);
     } catch (error) {
       throw fromNativeError(error, "BUFFER_ALLOCATION");
     }

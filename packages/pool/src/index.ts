@@ -41,5 +41,5 @@ export {
 export { memorySummary } from "./memory-summary.js";
 export type { ArenaOptions, DeviceOptions, FenceOptions, PoolOptions } from "./options.js";
 export { type AllocRequest, MlxBufferPool } from "./pool.js";
-export type { PoolStats } from "./stats.js";
+export type { PoolArenaStats, PoolStats } from "./stats.js";
 export { type PoolTrace, TRACE_FORMAT, type TraceOp } from "./trace-recorder.js";

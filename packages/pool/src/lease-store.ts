@@ -11,6 +11,8 @@ export interface LeaseSlot {
   readonly capacity: number;
   readonly handle: NativeAllocation;
   readonly offset?: number;
+  /** Under `strictViews`: the live lease's own view of exactly its bytes (lease-views.ts); else null. */
+  leaseView: ArrayBuffer | null;
 }
 
 /**

@@ -38,10 +38,13 @@ export interface PoolOptions extends PoolLimits {
   poison?: boolean | number;
   /**
    * Each lease's views get their own ArrayBuffer of exactly `byteLength` bytes, detached when
-   * the lease ends: a view kept past `release` or `reset` reads as length 0 instead of the next
-   * caller's data, and `bytes().buffer` no longer reaches the capacity past `byteLength`. Costs
+   * the lease ends (`release`, `reset`, `dispose`, fenced or not): a view kept past its lease
+   * reads as length 0 instead of the next caller's data, and `bytes().buffer` no longer reaches
+   * past `byteLength` (the capacity, or under `policy: "arena"` the rest of the slab; the view
+   * starts at the lease's first byte, `bytes().byteOffset` is 0). Under the arena every live
+   * range of a slab has its own view: ending one lease leaves the others' views working. Costs
    * a native call when a lease begins and one when it ends. Default: off, or
-   * `MLX_POOL_STRICT_VIEWS=1`.
+   * `MLX_POOL_STRICT_VIEWS=1` (any policy).
    */
   strictViews?: boolean;
 }
@@ -67,4 +70,13 @@ export interface ArenaOptions {
   slabHeldDivisor?: number;
   /** How freed large ranges are reused (`"merge-first"`, the default, holds the least). */
   freedBlockReuse?: FreedBlockReuse;
+  /**
+   * Allocate every slab with Metal's hazard tracking off (`MTLResourceHazardTrackingModeUntracked`).
+   * Metal tracks hazards per `MTLBuffer`, so encoders over unrelated buffers of one tracked slab
+   * run one after the other; untracked, they may overlap, and ordering work on a slab is the
+   * caller's job: `reset`/`release` with `{ after: device.fence(queue) }`, `MTLFence`/`MTLEvent`
+   * between encoders, or one queue. host and cuda have no hazard tracking: accepted, no effect.
+   * `stats().arena.slabHazardTracking` says which. Default false.
+   */
+  untrackedSlabs?: boolean;
 }

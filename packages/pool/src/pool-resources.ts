@@ -1,9 +1,11 @@
 import { BucketPool, limitsOf, type SizePolicy, sizePolicyByName } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
+import type { NativeAllocOptions } from "@mlx/metal-native";
 import { ResidencyBinding } from "@mlx/residency";
-import { ARENA_POLICY, arenaStore } from "./arena-source.js";
+import { ARENA_POLICY, arenaStore, type SlabHazardTracking } from "./arena-source.js";
 import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
 import type { LeaseStore } from "./lease-store.js";
+import { EndingViews } from "./lease-views.js";
 import {
   checkMemoryLimit,
   enforceCacheLimit,
@@ -32,6 +34,8 @@ export class PoolResources implements PoolMemory {
   residencyCommits = 0;
   /** `PoolOptions.strictViews`: every lease gets its own detachable view. */
   readonly strictViews: boolean;
+  /** Under `policy: "arena"`: how its slabs are allocated (`ArenaOptions.untrackedSlabs`). */
+  readonly slabHazardTracking: SlabHazardTracking | undefined;
   /** Allocations of this pool registered in the bound set: the binding lasts while any is. */
   private boundMembers = 0;
   /** Whether `registerExisting` registered into the bound set (which then stays bound). */
@@ -40,33 +44,27 @@ export class PoolResources implements PoolMemory {
   constructor(options: PoolOptions) {
     const poisonByte = poisonByteOf(options.poison ?? process.env.MLX_POOL_POISON === "1");
     const arena = options.policy === ARENA_POLICY;
-    // MLX_POOL_STRICT_VIEWS applies to the pools it can serve; the option is checked as given.
     this.strictViews = strictViewsOf(
-      options.strictViews ?? (!arena && process.env.MLX_POOL_STRICT_VIEWS === "1"),
+      options.strictViews ?? process.env.MLX_POOL_STRICT_VIEWS === "1",
     );
     if (arena) {
-      // A lease's own view is one external ArrayBuffer per native allocation: a slab holds many
-      // leases at once, so the two cannot be combined (yet).
-      if (this.strictViews) {
-        throw new MlxError(
-          "INVALID_ARGUMENT",
-          'MlxBufferPool: strictViews is not available with policy "arena" (a slab holds many leases; one detachable view per lease needs a view per range)',
-          { value: options.strictViews },
-        );
-      }
-      this.buckets = arenaStore(
+      const store = arenaStore(
         POOL_LABEL,
         options,
         {
-          allocate: (bytes, memory, inBatch) => this.allocateFresh(bytes, memory, inBatch),
+          allocate: (bytes, memory, inBatch, slabOptions) =>
+            this.allocateFresh(bytes, memory, inBatch, slabOptions),
           free: (allocation) => allocation.memory.free(allocation),
           onFenceSettled: () => this.commitResidency(),
         },
         poisonByte,
       );
+      this.buckets = store.store;
+      this.slabHazardTracking = store.slabHazardTracking;
       livePools.add(this);
       return;
     }
+    this.slabHazardTracking = undefined;
     if (options.arena !== undefined) {
       throw new MlxError(
         "INVALID_ARGUMENT",
@@ -139,13 +137,23 @@ export class PoolResources implements PoolMemory {
     this.boundByExisting = true;
   }
 
-  /** Frees everything (one residency commit); pending slots when their fence settles. */
+  /**
+   * Frees everything (one residency commit); pending slots when their fence settles. Under
+   * `strictViews` every live lease's view is detached now, also where a pending fence keeps
+   * its memory (a slab) allocated for a while.
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     livePools.delete(this);
+    const ending = this.strictViews ? new EndingViews() : null;
+    if (ending !== null) this.buckets.forEachInUse((slot) => ending.add(slot));
     // The binding stays: slots behind a pending fence are freed when it settles, through it.
-    this.buckets.dispose();
+    try {
+      this.buckets.dispose();
+    } finally {
+      ending?.detach();
+    }
     this.commitResidency();
   }
 
@@ -158,11 +166,12 @@ export class PoolResources implements PoolMemory {
     capacity: number,
     memory: DeviceMemory,
     inBatch: boolean,
+    nativeOptions?: NativeAllocOptions,
   ): NativeAllocation {
     checkMemoryLimit(POOL_LABEL, capacity);
     if (!inBatch) this.commitResidency();
     const before = memory.residency?.commitCount ?? 0;
-    const allocation = memory.allocate(capacity, !inBatch);
+    const allocation = memory.allocate(capacity, !inBatch, nativeOptions);
     this.residencyCommits += (memory.residency?.commitCount ?? 0) - before;
     this.devices.add(memory);
     if (allocation.registered) {

@@ -2,9 +2,9 @@ import { disposedError, type SizePolicy } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
-import type { NativeAllocation } from "./device-memory.js";
 import type { DType, ElementArrayOf } from "./dtype.js";
 import type { LeaseSlot, LeaseStore } from "./lease-store.js";
+import { beginLeaseView, EndingViews, endLeaseView } from "./lease-views.js";
 import { afterReturn, limits } from "./memory-registry.js";
 import type { FenceOptions, PoolOptions } from "./options.js";
 import { droppedPools, POOL_LABEL, PoolResources } from "./pool-resources.js";
@@ -69,7 +69,7 @@ export class MlxBufferPool implements BufferOwner {
     const elementCount = checkDtypeAndShape("alloc", byteLength, dtype, shape);
     if (!admitted) this.admit(device);
     const slot = this.resources.buckets.acquirePrechecked(byteLength, device.memory);
-    if (this.strictViews) slot.handle.beginLeaseView(byteLength);
+    if (this.strictViews) beginLeaseView(slot, byteLength);
     const buffer = new MlxBuffer<ElementArrayOf<D>>(
       this,
       slot,
@@ -171,7 +171,7 @@ export class MlxBufferPool implements BufferOwner {
       const request = list[i] as AllocRequest;
       const byteLength = byteLengths[i] as number;
       const slot = slots[i] as LeaseSlot;
-      if (strict) slot.handle.beginLeaseView(byteLength);
+      if (strict) beginLeaseView(slot, byteLength);
       buffers[i] = new MlxBuffer(
         this,
         slot,
@@ -201,8 +201,10 @@ export class MlxBufferPool implements BufferOwner {
         { value: buffer.address },
       );
     }
+    // Taken first: the store may merge the freed range away (the view is ended all the same).
+    const view = this.strictViews ? buffer.slot.leaseView : null;
     resources.buckets.release(buffer.slot, buffer.generation, fenceOf(options));
-    if (this.strictViews) buffer.slot.handle.endLeaseView();
+    if (view !== null) endLeaseView(buffer.slot, view);
     resources.commitResidency();
     if (this.recorder !== null) this.recorder.release(buffer);
     if (limits.cacheLimited) afterReturn(resources);
@@ -292,11 +294,17 @@ export class MlxBufferPool implements BufferOwner {
 
   stats(): PoolStats {
     const resources = this.resources;
-    return {
-      ...resources.buckets.stats(),
+    const { arena, ...counts } = resources.buckets.stats();
+    const stats: PoolStats = {
+      ...counts,
       policy: resources.buckets.policy.name,
       residencyCommits: resources.residencyCommits,
     };
+    const tracking = resources.slabHazardTracking;
+    if (arena !== undefined && tracking !== undefined) {
+      stats.arena = { ...arena, slabHazardTracking: tracking };
+    }
+    return stats;
   }
 
   /**
@@ -369,12 +377,15 @@ export class MlxBufferPool implements BufferOwner {
   }
 }
 
-/** `reset` under `strictViews`: once the reset is accepted, every ended lease's view is detached. */
+/**
+ * `reset` under `strictViews`: once the reset is accepted, every ended lease's view is detached
+ * (fenced or not: the leases are stale at once), and no view of a lease that goes on.
+ */
 function resetStrict(resources: PoolResources, after: PromiseLike<unknown> | undefined): void {
-  const ended: NativeAllocation[] = [];
-  resources.buckets.forEachInUse((slot) => ended.push(slot.handle));
+  const ending = new EndingViews();
+  resources.buckets.forEachInUse((slot) => ending.add(slot));
   resources.buckets.reset(after);
-  for (const allocation of ended) allocation.endLeaseView();
+  ending.detach();
   resources.commitResidency();
 }
 

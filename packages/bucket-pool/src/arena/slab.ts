@@ -74,6 +74,11 @@ export class ArenaBlock<S> {
    * here, so that ending one lease is O(1) without a map. The arena never reads it.
    */
   leaseIndex = -1;
+  /**
+   * Free for the arena's caller, never read here: `@mlx/pool` keeps the live lease's own
+   * detachable view of this range in it (`strictViews`).
+   */
+  leaseView: ArrayBuffer | null = null;
 
   constructor(slab: Slab<S>, offset: number, size: number) {
     this.slab = slab;

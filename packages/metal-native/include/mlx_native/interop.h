@@ -37,6 +37,12 @@
 //     CUDA and host pointers cannot be retained: hold the lease instead.
 //   - The device and queue of nativeHandles are valid until device.dispose(). A user's queue
 //     given to attachResidency must stay alive until detachResidency (or device.dispose()).
+//   - Hazard tracking (metal): under the pool's arena policy many buffers share one
+//     id<MTLBuffer> (a slab), and Metal tracks hazards per MTLBuffer: encoders over unrelated
+//     buffers of a tracked slab are ordered as if they overlapped. A pool with
+//     arena.untrackedSlabs hands out untracked slabs (MTLResourceHazardTrackingModeUntracked):
+//     Metal orders nothing on them, so the addon orders its encoders itself (MTLFence,
+//     MTLEvent, or one queue) and fences every reset or release of work in flight.
 #pragma once
 
 #include <stdint.h>

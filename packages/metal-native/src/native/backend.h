@@ -25,6 +25,12 @@ struct DeviceInfo {
   std::string residencyUnsupportedReason;  // empty when residencySupported
 };
 
+// Whether the GPU orders work over an allocation for its user (Metal's MTLHazardTrackingMode).
+// Metal tracks hazards per MTLBuffer by default; untracked, ordering is the caller's job
+// (fences, events, one queue). The other backends have no hazard tracking: they accept either
+// and ignore it.
+enum class HazardTracking { Tracked, Untracked };
+
 // One native allocation as a backend made it.
 struct Allocation {
   void* contents = nullptr;  // CPU-visible address handed to JavaScript
@@ -86,9 +92,9 @@ class BackendDevice {
   virtual ~BackendDevice() = default;
   virtual BackendKind kind() const = 0;
   virtual const DeviceInfo& info() const = 0;
-  // Zero-filled, CPU-visible memory of exactly byteLength bytes (already validated).
-  // Throws NativeError(BufferAllocation) on failure.
-  virtual Allocation allocate(uint64_t byteLength) = 0;
+  // Zero-filled, CPU-visible memory of exactly byteLength bytes (already validated), with
+  // `tracking` where the backend tracks hazards (Metal). Throws NativeError(BufferAllocation).
+  virtual Allocation allocate(uint64_t byteLength, HazardTracking tracking) = 0;
   // Frees memory allocate() returned; never throws.
   virtual void freeAllocation(const Allocation& allocation) noexcept = 0;
   // Only called when info().residencySupported. Throws NativeError(Residency) on failure.

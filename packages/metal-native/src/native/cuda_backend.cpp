@@ -247,7 +247,8 @@ class CudaDevice final : public BackendDevice {
   BackendKind kind() const override { return BackendKind::Cuda; }
   const DeviceInfo& info() const override { return info_; }
 
-  Allocation allocate(uint64_t byteLength) override {
+  // CUDA orders work by streams, not by allocation: `tracking` changes nothing.
+  Allocation allocate(uint64_t byteLength, HazardTracking) override {
     Allocation allocation;
     allocation.byteLength = byteLength;
     cudaError_t status = cudaSetDevice(device_);

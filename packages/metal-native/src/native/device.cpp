@@ -31,14 +31,14 @@ void Device::checkAlive(const char* operation) const {
   }
 }
 
-std::shared_ptr<BufferRecord> Device::allocBuffer(double byteLength) {
+std::shared_ptr<BufferRecord> Device::allocBuffer(double byteLength, HazardTracking tracking) {
   checkAlive("allocBuffer");
   const uint64_t length = checkByteLength(byteLength, info_.maxBufferLength);
   if (consumeAllocationFault()) {
     throw NativeError::allocation(length, "injected allocation fault: allocBuffer(" +
                                               std::to_string(length) + ") failed on purpose");
   }
-  Allocation allocation = backend_->allocate(length);
+  Allocation allocation = backend_->allocate(length, tracking);
   try {
     return std::make_shared<BufferRecord>(backend_, allocation, id_);
   } catch (...) {

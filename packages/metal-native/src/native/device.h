@@ -25,8 +25,10 @@ class Device {
   const DeviceInfo& info() const { return info_; }
   bool destroyed() const { return backend_ == nullptr; }
 
-  // byteLength arrives as a JavaScript number; it is validated here.
-  std::shared_ptr<BufferRecord> allocBuffer(double byteLength);
+  // byteLength arrives as a JavaScript number; it is validated here. `tracking`: see
+  // HazardTracking (only Metal acts on it).
+  std::shared_ptr<BufferRecord> allocBuffer(double byteLength,
+                                            HazardTracking tracking = HazardTracking::Tracked);
   // Throws RESIDENCY when the device has no residency support (with the reason).
   std::shared_ptr<ResidencyTracker> newResidencySet(const std::string& label,
                                                     double initialCapacity);

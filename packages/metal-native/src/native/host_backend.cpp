@@ -91,7 +91,8 @@ class HostDevice final : public BackendDevice {
   BackendKind kind() const override { return BackendKind::Host; }
   const DeviceInfo& info() const override { return info_; }
 
-  Allocation allocate(uint64_t byteLength) override {
+  // Host memory has no hazard tracking: `tracking` changes nothing.
+  Allocation allocate(uint64_t byteLength, HazardTracking) override {
     Allocation allocation;
     allocation.byteLength = byteLength;
     allocation.contents = byteLength >= kMapThresholdBytes ? mapPages(byteLength)

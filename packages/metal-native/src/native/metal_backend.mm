@@ -303,15 +303,23 @@ class MetalDevice final : public BackendDevice {
   BackendKind kind() const override { return BackendKind::Metal; }
   const DeviceInfo& info() const override { return info_; }
 
-  Allocation allocate(uint64_t byteLength) override {
+  // Untracked: Metal no longer orders encoders that use this buffer (all of its ranges are one
+  // resource to hazard tracking); the caller orders them with fences, events or one queue.
+  Allocation allocate(uint64_t byteLength, HazardTracking tracking) override {
     {
       ScopedAutoreleasePool pool;
+      const bool untracked = tracking == HazardTracking::Untracked;
+      const MTLResourceOptions options =
+          untracked ? (MTLResourceStorageModeShared | MTLResourceHazardTrackingModeUntracked)
+                    : MTLResourceStorageModeShared;
       id<MTLBuffer> buffer = [device_ newBufferWithLength:static_cast<NSUInteger>(byteLength)
-                                                  options:MTLResourceStorageModeShared];
+                                                  options:options];
       if (buffer == nil) {
-        throw NativeError::allocation(byteLength, "newBufferWithLength:" +
-                                                      std::to_string(byteLength) +
-                                                      " options:StorageModeShared returned nil");
+        throw NativeError::allocation(
+            byteLength, "newBufferWithLength:" + std::to_string(byteLength) +
+                            (untracked ? " options:StorageModeShared|HazardTrackingModeUntracked"
+                                       : " options:StorageModeShared") +
+                            " returned nil");
       }
       // Zero-filled without writing a page: newBufferWithLength:options: "creates a buffer
       // the method clears with zero values" (fresh pages stay untouched until used).

@@ -1,7 +1,10 @@
 #include "native_buffer_class.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "argument_checks.h"
 #include "errors.h"
@@ -79,43 +82,103 @@ class BufferWrap : public Napi::ObjectWrap<BufferWrap> {
     return buffer;
   }
 
-  // A view of the first `byteLength` bytes for one lease: its own external ArrayBuffer, so that
-  // ending the lease (endLeaseView, or destroy) detaches it and a view kept past the lease
-  // reads as length 0. The lease view before it, if still attached, is detached first.
+  // leaseView(byteLength, byteOffset = 0): a view of [byteOffset, byteOffset + byteLength) for
+  // one lease, its own external ArrayBuffer, so that ending the lease (endLeaseView, or
+  // destroy) detaches it and a view kept past the lease reads as length 0. A buffer hands out
+  // any number at once (one per live range of an arena slab); each is detached on its own.
   Napi::Value leaseView(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint64_t length = 0;
+    uint64_t offset = 0;
     guarded(env, Value(), [&] {
       record_->checkAlive("leaseView");
       length = checkNonNegativeInteger(numberArg(info, 0, "byteLength"), "byteLength");
-      checkRange(0, length, record_->byteLength());
+      if (length == 0) {
+        // A view of nothing protects nothing, and an empty ArrayBuffer has no address to own.
+        throw NativeError(ErrorCode::InvalidArgument,
+                          "leaseView: byteLength must be at least 1, got 0", ErrorValue::of(0.0));
+      }
+      if (!info[1].IsUndefined()) {
+        offset = checkNonNegativeInteger(numberArg(info, 1, "byteOffset"), "byteOffset");
+      }
+      checkRange(offset, length, record_->byteLength());
     });
     if (addonData(env).externalBuffersRefused) throwExternalRefused(env);
-    detachLeaseView();
     auto* share = new std::shared_ptr<BufferRecord>(record_);
     napi_value arrayBuffer = nullptr;
     const napi_status status = napi_create_external_arraybuffer(
-        env, record_->allocation().contents, length, dropShare, share, &arrayBuffer);
+        env, static_cast<uint8_t*>(record_->allocation().contents) + offset, length, dropShare,
+        share, &arrayBuffer);
     if (status != napi_ok) {
       delete share;
       if (status == napi_no_external_buffers_allowed) throwExternalRefused(env);
       NAPI_THROW_IF_FAILED(env, status, Napi::Value());
     }
     Napi::ArrayBuffer buffer(env, arrayBuffer);
-    leaseView_ = Napi::Persistent(buffer);
+    rememberLeaseView(buffer);
     return buffer;
   }
 
-  // Ends the lease view: detached, so every typed array over it reads as length 0.
+  // endLeaseView(view): detaches that lease view, so every typed array over it reads as length
+  // 0; a view already detached is a no-op. endLeaseView(): detaches every lease view.
   Napi::Value endLeaseView(const Napi::CallbackInfo& info) {
-    detachLeaseView();
-    return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    Napi::Value view = info[0];
+    if (view.IsUndefined()) {
+      detachLeaseViews();
+      return env.Undefined();
+    }
+    if (!view.IsArrayBuffer()) {
+      throwInvalid(env, "endLeaseView: view must be an ArrayBuffer from leaseView, got " +
+                            describe(view),
+                   view);
+    }
+    Napi::ArrayBuffer buffer = view.As<Napi::ArrayBuffer>();
+    if (buffer.IsDetached()) return env.Undefined();
+    if (!isLeaseViewOfThis(buffer)) {
+      throwInvalid(env,
+                   "endLeaseView: the ArrayBuffer (" + std::to_string(buffer.ByteLength()) +
+                       " bytes) is not a lease view of this buffer",
+                   view);
+    }
+    buffer.Detach();
+    return env.Undefined();
   }
 
-  void detachLeaseView() {
-    if (leaseView_.IsEmpty()) return;
-    leaseView_.Value().Detach();
-    leaseView_.Reset();
+  // An attached lease view of this buffer: its bytes lie inside this buffer's memory (live
+  // buffers never overlap) and it is not the contents() view. O(1), so ending one lease of a
+  // slab costs the same however many others are live.
+  bool isLeaseViewOfThis(Napi::ArrayBuffer buffer) {
+    if (record_->freed()) return false;  // destroy() detached all of them
+    if (!contents_.IsEmpty() && buffer.StrictEquals(contents_.Value())) return false;
+    const auto start = reinterpret_cast<uintptr_t>(record_->allocation().contents);
+    const auto data = reinterpret_cast<uintptr_t>(buffer.Data());
+    return data >= start && data - start < record_->byteLength() &&
+           buffer.ByteLength() <= record_->byteLength() - (data - start);
+  }
+
+  // Weak references: a view nobody holds is gone and needs no detaching. Dead and detached
+  // entries are dropped once the list doubles, so it stays within twice the live views.
+  void rememberLeaseView(Napi::ArrayBuffer buffer) {
+    if (leaseViews_.size() >= compactAt_) {
+      std::vector<Napi::Reference<Napi::ArrayBuffer>> kept;
+      for (auto& ref : leaseViews_) {
+        Napi::ArrayBuffer view = ref.Value();
+        if (!view.IsEmpty() && !view.IsDetached()) kept.push_back(std::move(ref));
+      }
+      leaseViews_ = std::move(kept);
+      compactAt_ = std::max<size_t>(kMinCompactAt, 2 * leaseViews_.size());
+    }
+    leaseViews_.push_back(Napi::Weak(buffer));
+  }
+
+  void detachLeaseViews() {
+    for (auto& ref : leaseViews_) {
+      Napi::ArrayBuffer view = ref.Value();
+      if (!view.IsEmpty() && !view.IsDetached()) view.Detach();
+    }
+    leaseViews_.clear();
+    compactAt_ = kMinCompactAt;
   }
 
   [[noreturn]] void throwExternalRefused(Napi::Env env) {
@@ -180,14 +243,16 @@ class BufferWrap : public Napi::ObjectWrap<BufferWrap> {
       contents_.Value().Detach();
       contents_.Reset();
     }
-    detachLeaseView();
+    detachLeaseViews();
     record_->free();
     return env.Undefined();
   }
 
   std::shared_ptr<BufferRecord> record_;
   Napi::Reference<Napi::ArrayBuffer> contents_;
-  Napi::Reference<Napi::ArrayBuffer> leaseView_;
+  static constexpr size_t kMinCompactAt = 16;
+  std::vector<Napi::Reference<Napi::ArrayBuffer>> leaseViews_;
+  size_t compactAt_ = kMinCompactAt;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
-// The JavaScript class NativeBuffer: one BufferRecord, its zero-copy view (the external
-// ArrayBuffer, detached before the memory is freed), copying reads and writes, destroy().
+// The JavaScript class NativeBuffer: one BufferRecord, its zero-copy view and its lease views
+// (external ArrayBuffers, all detached before the memory is freed), copying reads and writes,
+// destroy().
 #pragma once
 
 #include <napi.h>

@@ -130,12 +130,46 @@ class DeviceWrap : public Napi::ObjectWrap<DeviceWrap> {
                  value);
   }
 
+  // allocBuffer(byteLength, options?: { hazardTracking?: "tracked" | "untracked" }).
   Napi::Value allocBuffer(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, Value(), [&]() -> Napi::Value {
       const double byteLength = numberArg(info, 0, "byteLength");
-      return wrapNativeBuffer(env, device_->allocBuffer(byteLength));
+      const HazardTracking tracking = hazardTrackingArg(info, 1);
+      return wrapNativeBuffer(env, device_->allocBuffer(byteLength, tracking));
     });
+  }
+
+  // The allocation options: undefined, or an object with only `hazardTracking`, which is
+  // undefined (tracked), "tracked" or "untracked". Anything else is INVALID_ARGUMENT.
+  static HazardTracking hazardTrackingArg(const Napi::CallbackInfo& info, size_t index) {
+    Napi::Env env = info.Env();
+    Napi::Value options = info[index];
+    if (options.IsUndefined()) return HazardTracking::Tracked;
+    if (!options.IsObject() || options.IsArray() || options.IsFunction()) {
+      throwInvalid(env, "allocBuffer: options must be an object, got " + describe(options), options);
+    }
+    Napi::Object object = options.As<Napi::Object>();
+    Napi::Array keys = object.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); ++i) {
+      Napi::Value key = keys.Get(i);
+      if (!key.IsString() || key.As<Napi::String>().Utf8Value() != "hazardTracking") {
+        throwInvalid(env,
+                     "allocBuffer: unknown option " + describe(key) + "; known: hazardTracking",
+                     key);
+      }
+    }
+    Napi::Value mode = object.Get("hazardTracking");
+    if (mode.IsUndefined()) return HazardTracking::Tracked;
+    if (mode.IsString()) {
+      const std::string name = mode.As<Napi::String>().Utf8Value();
+      if (name == "tracked") return HazardTracking::Tracked;
+      if (name == "untracked") return HazardTracking::Untracked;
+    }
+    throwInvalid(env,
+                 "allocBuffer: hazardTracking must be \"tracked\" or \"untracked\", got " +
+                     describe(mode),
+                 mode);
   }
 
   Napi::Value newResidencySet(const Napi::CallbackInfo& info) {

@@ -82,6 +82,12 @@ Napi::Value fakeMetalQueueResidencySets(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fake::queueResidencySets(handleArg(info, 0)));
 }
 
+// fakeMetalBufferOptions(buffer: bigint): number, the MTLResourceOptions an id<MTLBuffer> was
+// created with (-1 when it is not a live fake MTLBuffer).
+Napi::Value fakeMetalBufferOptions(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(fake::bufferOptions(handleArg(info, 0))));
+}
+
 // The Metal calls logged so far ("Class selector ..."), cleared when `clear` is true.
 Napi::Value fakeMetalCallLog(const Napi::CallbackInfo& info) {
   const auto entries = fake::log();
@@ -103,6 +109,8 @@ void registerFakeMetalExports(Napi::Env env, Napi::Object exports) {
               Napi::Function::New<fakeMetalReleaseObject>(env, "fakeMetalReleaseObject"));
   exports.Set("fakeMetalQueueResidencySets",
               Napi::Function::New<fakeMetalQueueResidencySets>(env, "fakeMetalQueueResidencySets"));
+  exports.Set("fakeMetalBufferOptions",
+              Napi::Function::New<fakeMetalBufferOptions>(env, "fakeMetalBufferOptions"));
   exports.Set("fakeMetalCallLog", Napi::Function::New<fakeMetalCallLog>(env, "fakeMetalCallLog"));
   exports.Set("fakeMetalWaitForCommandBuffers",
               Napi::Function::New<fakeMetalWaitForCommandBuffers>(env, "fakeMetalWaitForCommandBuffers"));

@@ -137,6 +137,21 @@ void allocateAndFree() {
   expectClean("alloc");
 }
 
+void hazardTracking() {
+  std::printf("hazard tracking: untracked adds MTLResourceHazardTrackingModeUntracked, shared storage kept\n");
+  {
+    mlx::Device device = openMetal();
+    auto tracked = device.allocBuffer(4096);
+    auto untracked = device.allocBuffer(4096, mlx::HazardTracking::Untracked);
+    CHECK(fake::bufferOptions(tracked->allocation().handle) == 0,
+          "a default buffer is created with MTLResourceStorageModeShared only");
+    CHECK(fake::bufferOptions(untracked->allocation().handle) == (1 << 8),
+          "an untracked buffer adds MTLResourceHazardTrackingModeUntracked (1 << 8)");
+    CHECK(allZero(untracked->allocation().contents, 4096), "an untracked buffer reads as zeros");
+  }
+  expectClean("hazard tracking");
+}
+
 void freeCommittedMember() {
   std::printf("free of a committed residency member commits the removal\n");
   {
@@ -274,6 +289,7 @@ int main() {
   probeAndOpen();
   metal3Required();
   allocateAndFree();
+  hazardTracking();
   freeCommittedMember();
   throwLeavesNoPool();
   fences();

@@ -35,6 +35,8 @@ export interface FakeMetalExports {
   fakeMetalReleaseObject(object: bigint): void;
   /** Residency sets attached to a queue now. */
   fakeMetalQueueResidencySets(queue: bigint): number;
+  /** The MTLResourceOptions an `id<MTLBuffer>` was created with; -1 when it is not a live fake MTLBuffer. */
+  fakeMetalBufferOptions(buffer: bigint): number;
   /** Metal calls logged so far ("Class selector ..."); `clear` empties the log. */
   fakeMetalCallLog(clear?: boolean): string[];
   liveBuffers(): { count: number; bytes: number };
@@ -69,4 +71,15 @@ export function fakeMetalProblems(exports: FakeMetalExports): string[] {
   const owned = exports.liveBuffers().count;
   if (buffers !== owned) problems.push(`${buffers} MTLBuffer(s) alive for ${owned} live buffer(s)`);
   return problems;
+}
+
+/**
+ * The hazard-tracking mode in MTLResourceOptions: bits 8-9 (MTLResourceHazardTrackingModeShift),
+ * MTLHazardTrackingMode 0 default (tracked, for buffers), 1 untracked, 2 tracked.
+ * https://developer.apple.com/documentation/metal/mtlhazardtrackingmode
+ */
+export function hazardTrackingOf(options: number): "default" | "untracked" | "tracked" {
+  const mode = (options >> 8) & 3;
+  if (mode === 1) return "untracked";
+  return mode === 2 ? "tracked" : "default";
 }

@@ -201,7 +201,8 @@ using U = uintptr_t;
 struct String : Obj { char* text; };
 struct Error : Obj { long code; String* description; };
 struct Descriptor : Obj { String* label; U capacity; };
-struct Buffer : Obj { void* memory; U length; struct Device* device; };
+// `options`: the MTLResourceOptions newBufferWithLength:options: was given, for tests to read.
+struct Buffer : Obj { void* memory; U length; struct Device* device; U options; };
 struct ResidencySet : Obj { std::set<Obj*>* committed; std::set<Obj*>* staged; String* label; };
 struct Dispatch { fake::Kernel kernel; fake::KernelArgs args; std::vector<std::vector<unsigned char>> bytes; };
 struct CommandBuffer : Obj { std::vector<void*>* handlers; String* label; long status; struct Queue* queue; std::vector<Dispatch>* dispatches; };
@@ -347,6 +348,7 @@ struct Registrar {
       b->memory = memory == MAP_FAILED ? nullptr : memory;
       b->length = length;
       b->device = static_cast<Device*>(retainObj(s));
+      b->options = options;
       return b;
     });
     dev["newCommandQueue"] = imp([](Device* s, SEL_) -> Obj* {
@@ -679,6 +681,12 @@ void* newCommandQueue(void* device) {
   return q;
 }
 void releaseObject(void* object) { releaseObj(static_cast<Obj*>(object)); }
+long bufferOptions(const void* buffer) {
+  std::lock_guard<std::mutex> l(gMutex);
+  auto* o = static_cast<Obj*>(const_cast<void*>(buffer));
+  if (gLive.count(o) == 0 || o->isa != cBuffer) return -1;
+  return static_cast<long>(static_cast<Buffer*>(o)->options);
+}
 int queueResidencySets(void* queue) { return static_cast<int>(static_cast<Queue*>(queue)->sets->size()); }
 long createSystemDefaultDeviceCalls() { return gCreateDefaultCalls; }
 long copyAllDevicesCalls() { return gCopyAllCalls; }

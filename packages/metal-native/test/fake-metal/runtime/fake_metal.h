@@ -40,6 +40,9 @@ void waitForCommandBuffers();
 void* newCommandQueue(void* device);
 void releaseObject(void* object);
 int queueResidencySets(void* queue);
+// The MTLResourceOptions a live MTLBuffer (an id<MTLBuffer>) was created with; -1 for anything
+// that is not a live fake MTLBuffer.
+long bufferOptions(const void* buffer);
 // Compute kernels: the fake's GPU runs a C++ stand-in registered under the MSL function's name.
 // It gets the buffers bound with setBuffer:offset:atIndex: (contents + offset, by index), the
 // bytes bound with setBytes:length:atIndex:, and the grid's thread count (width*height*depth).

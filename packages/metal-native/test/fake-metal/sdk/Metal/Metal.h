@@ -6,7 +6,15 @@
 #include <Foundation/Foundation.h>
 NS_ASSUME_NONNULL_BEGIN
 // https://developer.apple.com/documentation/metal/mtlresourceoptions
-typedef enum : NSUInteger { MTLResourceStorageModeShared = 0, MTLResourceHazardTrackingModeUntracked = 1 << 8 } MTLResourceOptions;
+// An NS_OPTIONS type: in C++ the type is NSUInteger itself, so options combine with `|`.
+typedef NSUInteger MTLResourceOptions;
+enum : NSUInteger {
+  // https://developer.apple.com/documentation/metal/mtlresourceoptions/storagemodeshared
+  MTLResourceStorageModeShared = 0,
+  // https://developer.apple.com/documentation/metal/mtlresourceoptions/hazardtrackingmodeuntracked
+  // MTLHazardTrackingModeUntracked (1) << MTLResourceHazardTrackingModeShift (8); macOS 10.13.
+  MTLResourceHazardTrackingModeUntracked API_AVAILABLE(macos(10.13)) = 1 << 8,
+};
 // https://developer.apple.com/documentation/metal/mtlcommandbufferstatus
 typedef enum : NSUInteger {
   MTLCommandBufferStatusNotEnqueued = 0,
