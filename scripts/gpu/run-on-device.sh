@@ -44,4 +44,6 @@ MLX_BENCH_PEERS=$PWD/$G/bench/peers BENCH_TRACE=$PWD/$G/decode-mistral-small.jso
   /tmp/node $G/bench/decode-step.mjs --processes 5 --backend host --json-out "$OUT/decode-step.json" \
   > "$OUT/decode-step.txt" 2> "$OUT/decode-step.err" || status=1
 cat "$OUT/decode-step.txt"; tail -5 "$OUT/decode-step.err"
+# The device tool brings back only a few files: everything else travels in one archive.
+(cd "$OUT" && tar czf results.tgz --exclude results.tgz --exclude summary.txt ./* && find . -type f ! -name results.tgz ! -name bench-summary.txt -delete)
 exit $status
