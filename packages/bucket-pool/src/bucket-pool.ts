@@ -47,8 +47,11 @@ export class BucketPool<H, Source = number> {
   /** In-use arrays whose fenced batch settled, ready to be the next `inUse`. */
   private readonly spareInUse: Slot<H>[][] = [];
   private readonly quarantined = new Set<Slot<H>>();
-  /** Batches of slots waiting on a fence (a slot in one is pending while its state says so). */
-  private readonly pending = new Set<Slot<H>[]>();
+  /**
+   * Batches of slots waiting on a fence, each with its bytes (capacities): every slot of a
+   * batch is pending until the batch settles, and nothing else moves it meanwhile.
+   */
+  private readonly pending = new Map<Slot<H>[], number>();
   private disposed = false;
 
   private inUseCount = 0;
@@ -152,13 +155,19 @@ export class BucketPool<H, Source = number> {
   private lease(slot: Slot<H>, byteLength: number): Slot<H> {
     slot.state = SlotState.InUse;
     slot.requested = byteLength;
-    slot.leaseCount++;
     slot.inUseIndex = this.inUseCount;
     this.inUse[this.inUseCount++] = slot;
     this.inUseBytes += byteLength;
+    return slot;
+  }
+
+  /**
+   * Records the in-use peaks. In-use figures only grow between a release or reset, so the peaks
+   * are taken just before each of those (and when read) instead of at every lease.
+   */
+  private notePeaks(): void {
     if (this.inUseCount > this.peakInUseCount) this.peakInUseCount = this.inUseCount;
     if (this.inUseBytes > this.peakInUseBytes) this.peakInUseBytes = this.inUseBytes;
-    return slot;
   }
 
   /** No free slot of the exact class: a larger one within `reuseLargerRatio`, else a fresh one. */
@@ -199,6 +208,7 @@ export class BucketPool<H, Source = number> {
         value: slot.capacity,
       });
     }
+    this.notePeaks();
     this.removeInUse(slot);
     this.releases++;
     slot.generation++;
@@ -217,6 +227,7 @@ export class BucketPool<H, Source = number> {
   reset(after?: Fence): void {
     if (this.disposed) throw disposedError("reset", this.label);
     if (after !== undefined) checkFence(after);
+    this.notePeaks();
     const count = this.inUseCount;
     const inUse = this.inUse;
     if (after === undefined) {
@@ -242,7 +253,7 @@ export class BucketPool<H, Source = number> {
       }
       this.pendingCount += count;
       this.pendingBytes += bytes;
-      this.pending.add(fenced);
+      this.pending.set(fenced, bytes);
       this.awaitFence(fenced, after, true);
     }
     this.inUseCount = 0;
@@ -269,6 +280,7 @@ export class BucketPool<H, Source = number> {
    */
   dispose(): void {
     if (this.disposed) return;
+    this.notePeaks();
     this.evictDownTo(0, false);
     for (const slot of this.quarantined) this.destroyQuarantined(slot);
     for (let i = 0; i < this.inUseCount; i++) {
@@ -310,7 +322,7 @@ export class BucketPool<H, Source = number> {
   forEachSlot(fn: (slot: Slot<H>) => void): void {
     for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
     this.free.forEach(fn);
-    for (const batch of this.pending) {
+    for (const batch of this.pending.keys()) {
       for (const slot of batch) if (slot.state === SlotState.Pending) fn(slot);
     }
     for (const slot of this.quarantined) fn(slot);
@@ -401,15 +413,12 @@ export class BucketPool<H, Source = number> {
       const byteLength = byteLengths[i] as number;
       slot.state = SlotState.InUse;
       slot.requested = byteLength;
-      slot.leaseCount++;
       slot.inUseIndex = this.inUseCount;
       this.inUse[this.inUseCount++] = slot;
       this.inUseBytes += byteLength;
     }
     this.hits += taken.length;
     this.misses += made.length;
-    if (this.inUseCount > this.peakInUseCount) this.peakInUseCount = this.inUseCount;
-    if (this.inUseBytes > this.peakInUseBytes) this.peakInUseBytes = this.inUseBytes;
     return slots as Slot<H>[];
   }
 
@@ -462,7 +471,6 @@ export class BucketPool<H, Source = number> {
     if (slot === null) return null;
     slot.state = SlotState.InUse;
     slot.requested = byteLength;
-    slot.leaseCount++;
     slot.inUseIndex = this.inUseCount;
     this.inUse[this.inUseCount++] = slot;
     this.inUseBytes += byteLength;
@@ -474,7 +482,6 @@ export class BucketPool<H, Source = number> {
     this.inUseCount--;
     this.inUseBytes -= slot.requested;
     slot.inUseIndex = -1;
-    slot.leaseCount--;
     slot.state = SlotState.Free;
     this.free.pushBackPopped(slot);
   }
@@ -483,8 +490,6 @@ export class BucketPool<H, Source = number> {
   finishHits(count: number): void {
     this.free.finishPopped(this.inUse, this.inUseCount - count, this.inUseCount);
     this.hits += count;
-    if (this.inUseCount > this.peakInUseCount) this.peakInUseCount = this.inUseCount;
-    if (this.inUseBytes > this.peakInUseBytes) this.peakInUseBytes = this.inUseBytes;
   }
 
   /** Calls `fn` with every live lease's slot, in the order `reset` returns them. */
@@ -493,6 +498,7 @@ export class BucketPool<H, Source = number> {
   }
 
   stats(): BucketPoolStats {
+    this.notePeaks();
     return {
       inUseCount: this.inUseCount,
       inUseBytes: this.inUseBytes,
@@ -667,12 +673,14 @@ export class BucketPool<H, Source = number> {
   }
 
   private fence(slots: Slot<H>[], after: Fence): void {
+    let bytes = 0;
     for (const slot of slots) {
       slot.state = SlotState.Pending;
-      this.pendingCount++;
-      this.pendingBytes += slot.capacity;
+      bytes += slot.capacity;
     }
-    this.pending.add(slots);
+    this.pendingCount += slots.length;
+    this.pendingBytes += bytes;
+    this.pending.set(slots, bytes);
     this.awaitFence(slots, after, false);
   }
 
@@ -693,6 +701,8 @@ export class BucketPool<H, Source = number> {
    * and kept in `lastFenceError` instead.
    */
   private settle(slots: Slot<H>[], completed: boolean, spare: boolean): void {
+    this.pendingCount -= slots.length;
+    this.pendingBytes -= this.pending.get(slots) as number;
     this.pending.delete(slots);
     // One pass per outcome; a slot whose move throws is counted and the pass goes on after it.
     const n = slots.length;
@@ -718,27 +728,21 @@ export class BucketPool<H, Source = number> {
     }
   }
 
-  /** Files the pending slots of `slots[from..]` free; returns the length. */
+  /** Files the slots of `slots[from..]` free; returns the length. */
   private fileSettled(slots: Slot<H>[], from: number): number {
     for (let i = from; i < slots.length; i++) {
       const slot = slots[i] as Slot<H>;
-      if (slot.state !== SlotState.Pending) continue;
       this.settleFrom = i;
-      this.pendingCount--;
-      this.pendingBytes -= slot.capacity;
       this.fileFree(slot);
     }
     return slots.length;
   }
 
-  /** Quarantines the pending slots of `slots[from..]` (their fence rejected). */
+  /** Quarantines the slots of `slots[from..]` (their fence rejected). */
   private quarantineSettled(slots: Slot<H>[], from: number): number {
     for (let i = from; i < slots.length; i++) {
       const slot = slots[i] as Slot<H>;
-      if (slot.state !== SlotState.Pending) continue;
       this.settleFrom = i;
-      this.pendingCount--;
-      this.pendingBytes -= slot.capacity;
       slot.state = SlotState.Quarantined;
       this.quarantined.add(slot);
       this.quarantinedBytes += slot.capacity;
@@ -746,14 +750,11 @@ export class BucketPool<H, Source = number> {
     return slots.length;
   }
 
-  /** Destroys the pending slots of `slots[from..]` (the pool was disposed meanwhile). */
+  /** Destroys the slots of `slots[from..]` (the pool was disposed meanwhile). */
   private destroySettled(slots: Slot<H>[], from: number): number {
     for (let i = from; i < slots.length; i++) {
       const slot = slots[i] as Slot<H>;
-      if (slot.state !== SlotState.Pending) continue;
       this.settleFrom = i;
-      this.pendingCount--;
-      this.pendingBytes -= slot.capacity;
       this.destroySlot(slot);
     }
     return slots.length;

@@ -21,8 +21,6 @@ export class Slot<H> {
   state: SlotState = SlotState.InUse;
   /** Requested length of the current lease. */
   requested = 0;
-  /** Leases this slot has served; 1 right after a fresh allocation. */
-  leaseCount = 0;
   /** Position in the pool's in-use array, for O(1) removal. */
   inUseIndex = -1;
   bucketPrev: Slot<H> | null = null;

@@ -1,6 +1,9 @@
 import { describeValue, MlxError } from "@mlx/errors";
 import { DType } from "./dtype.js";
 
+/** The dtype that last passed {@link checkDtypeAndShape}'s brand check (never null). */
+let lastDtype: DType = DType.F32;
+
 /**
  * Checks `dtype` and `shape` against `byteLength` without allocating: the product of the extents
  * times the element size must fit. Returns the element count. The error paths live in separate
@@ -12,7 +15,12 @@ export function checkDtypeAndShape(
   dtype: DType,
   shape: readonly number[],
 ): number {
-  if (!DType.is(dtype) || !Array.isArray(shape)) throw badDtypeOrShape(where, dtype, shape);
+  // A dtype is a frozen singleton: once one passed the brand check, identity with it suffices.
+  if (dtype !== lastDtype) {
+    if (!DType.is(dtype)) throw badDtypeOrShape(where, dtype, shape);
+    lastDtype = dtype;
+  }
+  if (!Array.isArray(shape)) throw badDtypeOrShape(where, dtype, shape);
   let count = 1;
   for (let i = 0; i < shape.length; i++) {
     const extent = shape[i] as number;
