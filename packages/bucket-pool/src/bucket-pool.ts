@@ -461,9 +461,9 @@ export class BucketPool<H, Source = number> {
   /**
    * A batch's hit, leased but not finished: the most recently freed slot of `byteLength`'s pow2
    * class, popped off its list and filed in use, or null (a miss, another policy, a length past
-   * the indexed range) having changed nothing. Until {@link finishHits} the slot still counts as
-   * free and keeps its place in the eviction order, so that {@link undoHit} (in reverse order)
-   * restores the pool exactly. Nothing else may run on the pool in between.
+   * the indexed range) having changed nothing. Until {@link finishHits} the slot keeps its place
+   * in the eviction order, so that {@link undoHit} (in reverse order) restores the pool exactly.
+   * Nothing else may run on the pool in between.
    */
   leaseHitUnfinished(byteLength: number, source: Source = 0 as Source): Slot<H> | null {
     if (!this.pow2Indexed || byteLength > POW2_INDEXED_MAX) return null;

@@ -125,36 +125,35 @@ export class FreeLists<H, Source = number> {
   }
 
   /**
-   * The head of the class numbered `index` popped off its class list only: the counts and the
-   * eviction order still include it until {@link finishPopped}, or {@link pushBackPopped}
-   * (several in reverse order of popping) puts it back exactly where it was.
+   * The head of the class numbered `index` taken off its class list and out of the counts, but
+   * left in the eviction order until {@link finishPopped}; {@link pushBackPopped} (several in
+   * reverse order of popping) puts it back exactly where it was.
    */
   popIndexed(source: Source, index: number): Slot<H> | null {
     const h = source === this.lastSource ? this.lastLists : this.listsOf(source, false);
     if (h === undefined || this.indexer === undefined) return null;
     const bucket = h.byIndex[index];
     if (bucket === undefined || bucket.head === null) return null;
-    return bucket.pop();
+    const slot = bucket.pop();
+    this.count--;
+    this.bytes -= slot.capacity;
+    return slot;
   }
 
   /** Undoes one {@link popIndexed}. */
   pushBackPopped(slot: Slot<H>): void {
     (slot.bucket as FreeBucket<H>).push(slot);
+    this.count++;
+    this.bytes += slot.capacity;
   }
 
   /**
-   * Completes the {@link popIndexed} of `slots[from..to)`: they leave the eviction order and
-   * the counts.
+   * Completes the {@link popIndexed} of `slots[from..to)`: they leave the eviction order (a
+   * no-op when no order is kept).
    */
   finishPopped(slots: readonly Slot<H>[], from: number, to: number): void {
-    let bytes = 0;
-    for (let i = from; i < to; i++) {
-      const slot = slots[i] as Slot<H>;
-      if (this.keepLru) this.lru.unlink(slot);
-      bytes += slot.capacity;
-    }
-    this.count -= to - from;
-    this.bytes -= bytes;
+    if (!this.keepLru) return;
+    for (let i = from; i < to; i++) this.lru.unlink(slots[i] as Slot<H>);
   }
 
   private takeHead(bucket: FreeBucket<H>): Slot<H> {

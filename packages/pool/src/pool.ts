@@ -118,19 +118,26 @@ export class MlxBufferPool implements BufferOwner {
     if (store.leaseHitUnfinished === undefined) return null;
     const n = list.length;
     const memory = device.memory;
+    const maxLength = device.maxBufferLength;
     const buffers = new Array<MlxBuffer>(n);
     let i = 0;
     try {
       for (; i < n; i++) {
         const request = list[i] as AllocRequest;
-        const count = checkRequest(device, request, i);
-        const byteLength = request[0];
+        // The usual request passes two cheap tests; anything else gets every check and its message.
+        const byteLength = Array.isArray(request) && request.length === 3 ? request[0] : 0;
+        const count =
+          byteLength >= 1 && byteLength <= maxLength && Number.isInteger(byteLength)
+            ? checkDtypeAndShape("allocBatch", byteLength, request[1], request[2])
+            : checkRequest(device, request, i);
         const slot = store.leaseHitUnfinished(byteLength, memory);
         if (slot === null) break;
         buffers[i] = new MlxBuffer(this, slot, byteLength, request[1], request[2], count);
       }
     } catch (error) {
       undoHits(store, buffers, i);
+      // A refused request: its checks again, to throw the message that names its index.
+      checkRequest(device, list[i], i);
       throw error;
     }
     if (i < n) {
