@@ -15,8 +15,8 @@ const HOT = [
   "alloc",
   "get disposed",
   "checkLength",
+  // DType.is runs only for a dtype other than the last one checked: not on a hit's path.
   "checkDtypeAndShape",
-  "is",
   "acquirePrechecked",
   "takeIndexed",
   "takeHead",
