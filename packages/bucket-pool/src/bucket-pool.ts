@@ -71,8 +71,6 @@ export class BucketPool<H, Source = number> {
   private evictions = 0;
   private destroyedCount = 0;
   private fenceErrors = 0;
-  /** The slot a settling pass is moving, for resuming after it when its move throws. */
-  private settleFrom = 0;
   /** The last error thrown while a fence settled (by `destroy` or `onFenceSettled`). */
   lastFenceError: unknown = undefined;
 
@@ -705,18 +703,9 @@ export class BucketPool<H, Source = number> {
     this.pendingBytes -= this.pending.get(slots) as number;
     this.pending.delete(slots);
     // One pass per outcome; a slot whose move throws is counted and the pass goes on after it.
-    const n = slots.length;
-    let i = 0;
-    while (i < n) {
-      try {
-        if (this.disposed) i = this.destroySettled(slots, i);
-        else if (completed) i = this.fileSettled(slots, i);
-        else i = this.quarantineSettled(slots, i);
-      } catch (error) {
-        this.noteFenceError(error);
-        i = this.settleFrom + 1;
-      }
-    }
+    if (this.disposed) this.destroySettled(slots);
+    else if (completed) this.fileSettled(slots);
+    else this.quarantineSettled(slots);
     if (spare && !this.disposed && this.spareInUse.length < MAX_SPARE_IN_USE)
       this.spareInUse.push(slots);
     try {
@@ -728,36 +717,35 @@ export class BucketPool<H, Source = number> {
     }
   }
 
-  /** Files the slots of `slots[from..]` free; returns the length. */
-  private fileSettled(slots: Slot<H>[], from: number): number {
-    for (let i = from; i < slots.length; i++) {
-      const slot = slots[i] as Slot<H>;
-      this.settleFrom = i;
-      this.fileFree(slot);
+  /** Files every slot of a settled batch free. */
+  private fileSettled(slots: Slot<H>[]): void {
+    for (let i = 0; i < slots.length; i++) {
+      try {
+        this.fileFree(slots[i] as Slot<H>);
+      } catch (error) {
+        this.noteFenceError(error);
+      }
     }
-    return slots.length;
   }
 
-  /** Quarantines the slots of `slots[from..]` (their fence rejected). */
-  private quarantineSettled(slots: Slot<H>[], from: number): number {
-    for (let i = from; i < slots.length; i++) {
-      const slot = slots[i] as Slot<H>;
-      this.settleFrom = i;
+  /** Quarantines every slot of a batch whose fence rejected. */
+  private quarantineSettled(slots: Slot<H>[]): void {
+    for (const slot of slots) {
       slot.state = SlotState.Quarantined;
       this.quarantined.add(slot);
       this.quarantinedBytes += slot.capacity;
     }
-    return slots.length;
   }
 
-  /** Destroys the slots of `slots[from..]` (the pool was disposed meanwhile). */
-  private destroySettled(slots: Slot<H>[], from: number): number {
-    for (let i = from; i < slots.length; i++) {
-      const slot = slots[i] as Slot<H>;
-      this.settleFrom = i;
-      this.destroySlot(slot);
+  /** Destroys every slot of a batch that settled after the pool was disposed. */
+  private destroySettled(slots: Slot<H>[]): void {
+    for (const slot of slots) {
+      try {
+        this.destroySlot(slot);
+      } catch (error) {
+        this.noteFenceError(error);
+      }
     }
-    return slots.length;
   }
 
   private noteFenceError(error: unknown): void {
