@@ -2,7 +2,8 @@
 // sample trace's step 5), handles kept as a caller keeps them until the step ends, on every
 // backend available, plus raw cudaMallocManaged/cudaMalloc + cudaFree loops of the same sizes
 // measured natively by the CUDA test addon. Reports the goal ratio, cudaMalloc+cudaFree over
-// the pooled hit (>= 200x). Prints one JSON object.
+// the pooled hit (>= 200x), and the JavaScript floor that bounds it. Prints one JSON object.
+// Run: node gpu-bench.mjs [trace] [host,cuda]
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { type Measurement, measure, spreadOf } from "../../packages/cli/src/timing.js";
@@ -112,7 +113,10 @@ function floorNsPerAlloc(): Measurement {
 }
 
 const floor = floorNsPerAlloc();
-const backends = (["host", "cuda"] as const).map((b) => {
+// The backends to measure (argv 3, comma-separated; default both). One per process gives each
+// its own JIT feedback, as a program using one backend has.
+const backendNames = (process.argv[3] ?? "host,cuda").split(",") as ("host" | "cuda")[];
+const backends = backendNames.map((b) => {
   try {
     return benchBackend(b);
   } catch (error) {
