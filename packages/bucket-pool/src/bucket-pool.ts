@@ -161,7 +161,7 @@ export class BucketPool<H, Source = number> {
 
   /**
    * Records the in-use peaks. In-use figures only grow between a release or reset, so the peaks
-   * are taken just before each of those (and when read) instead of at every lease.
+   * are taken just before each of those and when read; a lease does not test them.
    */
   private notePeaks(): void {
     if (this.inUseCount > this.peakInUseCount) this.peakInUseCount = this.inUseCount;
@@ -269,6 +269,9 @@ export class BucketPool<H, Source = number> {
     const before = this.destroyedCount;
     this.evictDownTo(0, false);
     for (const slot of this.quarantined) this.destroyQuarantined(slot);
+    // Arrays kept for reuse hold slots past their live range: drop those references too.
+    this.spareInUse.length = 0;
+    this.inUse.length = this.inUseCount;
     return this.destroyedCount - before;
   }
 
@@ -320,9 +323,7 @@ export class BucketPool<H, Source = number> {
   forEachSlot(fn: (slot: Slot<H>) => void): void {
     for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
     this.free.forEach(fn);
-    for (const batch of this.pending.keys()) {
-      for (const slot of batch) if (slot.state === SlotState.Pending) fn(slot);
-    }
+    for (const batch of this.pending.keys()) for (const slot of batch) fn(slot);
     for (const slot of this.quarantined) fn(slot);
   }
 
@@ -342,10 +343,6 @@ export class BucketPool<H, Source = number> {
     source: Source = 0 as Source,
     finish?: () => void,
   ): Slot<H>[] {
-    if (this.pow2Indexed) {
-      const hits = this.acquireHitsIndexed(byteLengths, source, finish);
-      if (hits !== null) return hits;
-    }
     const n = byteLengths.length;
     const capacities: number[] = [];
     for (const byteLength of byteLengths) {
@@ -421,42 +418,6 @@ export class BucketPool<H, Source = number> {
   }
 
   /**
-   * The batch when every request is a pow2 hit on its own class, else null having changed
-   * nothing. Slots are popped off their class lists first (pushed back in reverse on a miss, or
-   * when `finish` throws, which restores each list exactly) and only then taken off the
-   * eviction order and leased: no position is recorded and nothing is allocated but the result.
-   */
-  private acquireHitsIndexed(
-    byteLengths: readonly number[],
-    source: Source,
-    finish: (() => void) | undefined,
-  ): Slot<H>[] | null {
-    const n = byteLengths.length;
-    const free = this.free;
-    const slots = new Array<Slot<H>>(n);
-    for (let i = 0; i < n; i++) {
-      const byteLength = byteLengths[i] as number;
-      const slot =
-        byteLength <= POW2_INDEXED_MAX ? free.popIndexed(source, pow2Index(byteLength)) : null;
-      if (slot === null) {
-        for (let j = i - 1; j >= 0; j--) free.pushBackPopped(slots[j] as Slot<H>);
-        return null;
-      }
-      slots[i] = slot;
-    }
-    try {
-      finish?.();
-    } catch (error) {
-      for (let j = n - 1; j >= 0; j--) free.pushBackPopped(slots[j] as Slot<H>);
-      throw error;
-    }
-    free.finishPopped(slots, 0, n);
-    for (let i = 0; i < n; i++) this.lease(slots[i] as Slot<H>, byteLengths[i] as number);
-    this.hits += n;
-    return slots;
-  }
-
-  /**
    * A batch's hit, leased but not finished: the most recently freed slot of `byteLength`'s pow2
    * class, popped off its list and filed in use, or null (a miss, another policy, a length past
    * the indexed range) having changed nothing. Until {@link finishHits} the slot keeps its place
@@ -466,13 +427,7 @@ export class BucketPool<H, Source = number> {
   leaseHitUnfinished(byteLength: number, source: Source = 0 as Source): Slot<H> | null {
     if (!this.pow2Indexed || byteLength > POW2_INDEXED_MAX) return null;
     const slot = this.free.popIndexed(source, pow2Index(byteLength));
-    if (slot === null) return null;
-    slot.state = SlotState.InUse;
-    slot.requested = byteLength;
-    slot.inUseIndex = this.inUseCount;
-    this.inUse[this.inUseCount++] = slot;
-    this.inUseBytes += byteLength;
-    return slot;
+    return slot === null ? null : this.lease(slot, byteLength);
   }
 
   /** Undoes the last {@link leaseHitUnfinished}. */
@@ -626,6 +581,7 @@ export class BucketPool<H, Source = number> {
    * on every miss and gain nothing.
    */
   private trimForDemand(byteLength: number, capacity: number): void {
+    // The recorded peak plus the current level is the true peak (see notePeaks).
     const demand = Math.max(this.peakInUseBytes, this.inUseBytes + byteLength);
     const limit = demand * this.maxHeldRatio;
     if (this.heldBytes - this.free.bytes + capacity > limit) return;

@@ -41,7 +41,7 @@ describe("BucketPool.acquireBatchPrechecked, every request a hit", () => {
     expect(new Set(again)).toEqual(new Set(slots));
   });
 
-  it("finish runs first; when it throws nothing was taken", () => {
+  it("a finish that throws leaves every list and count as it was", () => {
     const { pool, c } = threeAndOne();
     const before = pool.stats();
     expect(() =>

@@ -117,7 +117,9 @@ export function renderLineChart(series: readonly ChartSeries[], options: ChartOp
   const y = (v: number) => plotBottom - (v / yTop) * plotH;
   const center = MARGIN.left + plotW / 2;
   const colors = series.map((_, k) => COLORS[k % COLORS.length] as string);
+  // The count panel's colours: the solid lines' (one at least, so that indexing never fails).
   const solid = series.flatMap((s, k) => (s.dashed ? [] : [colors[k] as string]));
+  if (solid.length === 0) solid.push(COLORS[0] as string);
 
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="${FONT_SIZE}">`,

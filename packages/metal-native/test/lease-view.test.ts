@@ -79,9 +79,21 @@ describe.each(availableBackends)("leaseView on %s", (backend) => {
     buffer.destroy();
     expect(views.every((v) => v.byteLength === 0)).toBe(true);
     expect(contents.byteLength).toBe(0);
-    // After destroy: a detached view and no argument are no-ops.
+    // After destroy: a detached view and no argument are no-ops; an attached ArrayBuffer (never
+    // this buffer's) is DISPOSED, naming the operation.
     buffer.endLeaseView(views[0]);
     buffer.endLeaseView();
+    const other = device.allocBuffer(64);
+    try {
+      expect(() => buffer.endLeaseView(other.leaseView(8))).toThrow(
+        expect.objectContaining({
+          code: "DISPOSED",
+          message: expect.stringContaining("endLeaseView"),
+        }),
+      );
+    } finally {
+      other.destroy();
+    }
   });
 
   it("endLeaseView() detaches every lease view and leaves contents() attached", () => {
@@ -102,12 +114,12 @@ describe.each(availableBackends)("leaseView on %s", (backend) => {
       const error = expectNativeError(() => buffer.leaseView(bad), "INVALID_ARGUMENT", {
         is: bad,
       });
-      expect(error.message).toContain("byteLength");
+      expect(error.message).toContain("leaseView: byteLength");
       expect(error.message).toContain(String(bad));
       const offsetError = expectNativeError(() => buffer.leaseView(8, bad), "INVALID_ARGUMENT", {
         is: bad,
       });
-      expect(offsetError.message).toContain("byteOffset");
+      expect(offsetError.message).toContain("leaseView: byteOffset");
     }
     expect(expectNativeError(() => buffer.leaseView(0), "INVALID_ARGUMENT").message).toMatch(
       /at least 1, got 0/,

@@ -39,13 +39,6 @@ export interface LeaseStore {
     source: DeviceMemory,
     finish?: () => void,
   ): LeaseSlot[];
-  /**
-   * A batch's hit leased but not finished, or null having changed nothing; then
-   * {@link undoHit} (last first) or {@link finishHits}. `BucketPool` only (see there).
-   */
-  leaseHitUnfinished?(byteLength: number, source: DeviceMemory): LeaseSlot | null;
-  undoHit?(slot: LeaseSlot): void;
-  finishHits?(count: number): void;
   /** Calls `fn` with every live lease's slot. */
   forEachInUse(fn: (slot: LeaseSlot) => void): void;
   stats(): BucketPoolStats & { arena?: ArenaLeaseStats };

@@ -39,7 +39,7 @@ export interface PoolOptions extends PoolLimits {
   /**
    * Each lease's views get their own ArrayBuffer of exactly `byteLength` bytes, detached when
    * the lease ends (`release`, `reset`, `dispose`, fenced or not): a view kept past its lease
-   * reads as length 0 instead of the next caller's data, and `bytes().buffer` no longer reaches
+   * reads as length 0 instead of the next caller's data, and `bytes().buffer` does not reach
    * past `byteLength` (the capacity, or under `policy: "arena"` the rest of the slab; the view
    * starts at the lease's first byte, `bytes().byteOffset` is 0). Under the arena every live
    * range of a slab has its own view: ending one lease leaves the others' views working. Costs

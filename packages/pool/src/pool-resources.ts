@@ -34,6 +34,8 @@ export class PoolResources implements PoolMemory {
   residencyCommits = 0;
   /** `PoolOptions.strictViews`: every lease gets its own detachable view. */
   readonly strictViews: boolean;
+  /** True while `allocBatch` runs: the pool refuses to be re-entered from the caller's code. */
+  batching = false;
   /** Under `policy: "arena"`: how its slabs are allocated (`ArenaOptions.untrackedSlabs`). */
   readonly slabHazardTracking: SlabHazardTracking | undefined;
   /** Allocations of this pool registered in the bound set: the binding lasts while any is. */
@@ -100,12 +102,16 @@ export class PoolResources implements PoolMemory {
   }
 
   evictFree(bytes: number): number {
+    // Mid-`allocBatch` (a cache limit set from a request's getter) the lists are not to be
+    // touched: the limit is enforced at the pool's next return instead.
+    if (this.batching) return 0;
     const freed = this.buckets.evictFree(bytes);
     this.commitResidency();
     return freed;
   }
 
   clear(): void {
+    if (this.batching) return;
     this.buckets.clear();
     this.commitResidency();
   }

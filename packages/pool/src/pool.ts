@@ -1,9 +1,10 @@
-import { disposedError, type SizePolicy } from "@mlx/bucket-pool";
+import { BucketPool, disposedError, type SizePolicy, type Slot } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
-import type { DType, ElementArrayOf } from "./dtype.js";
-import type { LeaseSlot, LeaseStore } from "./lease-store.js";
+import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
+import { DType, type ElementArrayOf } from "./dtype.js";
+import type { LeaseSlot } from "./lease-store.js";
 import { beginLeaseView, EndingViews, endLeaseView } from "./lease-views.js";
 import { afterReturn, limits } from "./memory-registry.js";
 import type { FenceOptions, PoolOptions } from "./options.js";
@@ -89,6 +90,7 @@ export class MlxBufferPool implements BufferOwner {
   allocBatch(device: MlxDevice, requests: Iterable<AllocRequest>): MlxBuffer[] {
     const resources = this.resources;
     if (resources.disposed) throw disposedError("allocBatch", POOL_LABEL);
+    if (resources.batching) throw reentered("allocBatch");
     checkDevice(device, "allocBatch");
     device.checkUsable("allocBatch");
     if (
@@ -101,65 +103,98 @@ export class MlxBufferPool implements BufferOwner {
         { value: requests },
       );
     }
-    const list: readonly AllocRequest[] = Array.isArray(requests) ? requests : Array.from(requests);
+    const list: readonly unknown[] = Array.isArray(requests) ? requests : Array.from(requests);
     this.admit(device);
-    const hits = this.strictViews ? null : this.allocHits(device, list);
-    return hits ?? this.allocBatchChecked(device, list);
+    // Reading a request may run the caller's code (a getter, a proxy): while the batch is under
+    // way the pool refuses to be re-entered, and `alloc` leaves its admitted-device fast path.
+    resources.batching = true;
+    this.lastDevice = NO_DEVICE;
+    try {
+      const store = resources.buckets;
+      const hits =
+        store instanceof BucketPool && !this.strictViews
+          ? this.allocHits(device, list, store as BucketPool<NativeAllocation, DeviceMemory>)
+          : null;
+      return hits ?? this.allocBatchChecked(device, list);
+    } finally {
+      resources.batching = false;
+      this.lastDevice = device;
+    }
   }
 
   /**
-   * `allocBatch` when every request is a hit (the steady state): each request checked and its
-   * slot leased in one pass, nothing recorded for undo, no residency commit (nothing is new).
-   * On a miss the leases so far are undone exactly and null returned; a bad request undoes them
-   * and throws.
+   * `allocBatch` when every request is a hit (the steady state): each request read once,
+   * checked, and its slot leased in one pass, nothing recorded for undo, no residency commit
+   * (nothing is new). On a miss the leases so far are undone exactly and null returned; a bad
+   * request undoes them and throws.
    */
-  private allocHits(device: MlxDevice, list: readonly AllocRequest[]): MlxBuffer[] | null {
-    const store = this.resources.buckets;
-    if (store.leaseHitUnfinished === undefined) return null;
+  private allocHits(
+    device: MlxDevice,
+    list: readonly unknown[],
+    store: BucketPool<NativeAllocation, DeviceMemory>,
+  ): MlxBuffer[] | null {
     const n = list.length;
     const memory = device.memory;
     const maxLength = device.maxBufferLength;
     const buffers = new Array<MlxBuffer>(n);
     let i = 0;
+    let byteLength = 0;
+    let dtype: DType = DType.U8;
+    let shape: readonly number[] = [];
     try {
       for (; i < n; i++) {
-        const request = list[i] as AllocRequest;
-        // The usual request passes two cheap tests; anything else gets every check and its message.
-        const byteLength = Array.isArray(request) && request.length === 3 ? request[0] : 0;
+        const request = list[i];
+        if (!Array.isArray(request) || request.length !== 3) throw badRequest(request, i);
+        byteLength = request[0];
+        dtype = request[1];
+        shape = request[2];
+        // The usual length passes three cheap tests; anything else gets every check.
         const count =
           byteLength >= 1 && byteLength <= maxLength && Number.isInteger(byteLength)
-            ? checkDtypeAndShape("allocBatch", byteLength, request[1], request[2])
-            : checkRequest(device, request, i);
+            ? checkDtypeAndShape("allocBatch", byteLength, dtype, shape)
+            : checkRequestValues(device, byteLength, dtype, shape, i);
         const slot = store.leaseHitUnfinished(byteLength, memory);
         if (slot === null) break;
-        buffers[i] = new MlxBuffer(this, slot, byteLength, request[1], request[2], count);
+        buffers[i] = new MlxBuffer(this, slot, byteLength, dtype, shape, count);
       }
     } catch (error) {
       undoHits(store, buffers, i);
-      // A refused request: its checks again, to throw the message that names its index.
-      checkRequest(device, list[i], i);
+      // A refused request's checks again, to throw the message that names its index.
+      if (error instanceof MlxError && !error.message.includes(`request ${i}`))
+        checkRequestValues(device, byteLength, dtype, shape, i);
       throw error;
     }
     if (i < n) {
       undoHits(store, buffers, i);
       return null;
     }
-    (store.finishHits as (count: number) => void)(n);
+    store.finishHits(n);
     const recorder = this.recorder;
     if (recorder !== null) for (const b of buffers) recorder.alloc(b, b.byteLength);
     return buffers;
   }
 
-  /** `allocBatch`'s general path: every request checked, then leased together (see the store). */
-  private allocBatchChecked(device: MlxDevice, list: readonly AllocRequest[]): MlxBuffer[] {
+  /**
+   * `allocBatch`'s general path: every request read once and checked, then all leased together
+   * (see the store's `acquireBatchPrechecked`).
+   */
+  private allocBatchChecked(device: MlxDevice, list: readonly unknown[]): MlxBuffer[] {
     const resources = this.resources;
     const n = list.length;
     const byteLengths = new Array<number>(n);
+    const dtypes = new Array<DType>(n);
+    const shapes = new Array<readonly number[]>(n);
     const counts = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       const request = list[i];
-      counts[i] = checkRequest(device, request, i);
-      byteLengths[i] = (request as AllocRequest)[0];
+      if (!Array.isArray(request) || request.length !== 3) throw badRequest(request, i);
+      const byteLength = request[0];
+      const dtype = request[1];
+      const shape = request[2];
+      counts[i] = checkRequestValues(device, byteLength, dtype, shape, i);
+      byteLengths[i] = byteLength;
+      dtypes[i] = dtype;
+      shapes[i] = shape;
     }
     if (n === 0) return [];
     let slots: LeaseSlot[];
@@ -175,7 +210,6 @@ export class MlxBufferPool implements BufferOwner {
     const buffers = new Array<MlxBuffer>(n);
     const strict = this.strictViews;
     for (let i = 0; i < n; i++) {
-      const request = list[i] as AllocRequest;
       const byteLength = byteLengths[i] as number;
       const slot = slots[i] as LeaseSlot;
       if (strict) beginLeaseView(slot, byteLength);
@@ -183,8 +217,8 @@ export class MlxBufferPool implements BufferOwner {
         this,
         slot,
         byteLength,
-        request[1],
-        request[2],
+        dtypes[i] as DType,
+        shapes[i] as readonly number[],
         counts[i] as number,
       );
     }
@@ -200,6 +234,7 @@ export class MlxBufferPool implements BufferOwner {
   release(buffer: MlxBuffer, options?: FenceOptions): void {
     const resources = this.resources;
     if (resources.disposed) throw disposedError("release", POOL_LABEL);
+    if (resources.batching) throw reentered("release");
     checkBuffer(buffer, "release");
     if (buffer.owner !== this) {
       throw new MlxError(
@@ -224,6 +259,7 @@ export class MlxBufferPool implements BufferOwner {
   reset(options?: FenceOptions): void {
     const resources = this.resources;
     if (resources.disposed) throw disposedError("reset", POOL_LABEL);
+    if (resources.batching) throw reentered("reset");
     if (this.strictViews) resetStrict(resources, fenceOf(options));
     else {
       resources.buckets.reset(fenceOf(options));
@@ -241,6 +277,7 @@ export class MlxBufferPool implements BufferOwner {
    */
   registerExisting(device: MlxDevice, buffer: MlxBuffer): void {
     if (this.resources.disposed) throw disposedError("registerExisting", POOL_LABEL);
+    if (this.resources.batching) throw reentered("registerExisting");
     checkDevice(device, "registerExisting");
     device.checkUsable("registerExisting");
     checkBuffer(buffer, "registerExisting");
@@ -296,6 +333,7 @@ export class MlxBufferPool implements BufferOwner {
   clear(): void {
     const resources = this.resources;
     if (resources.disposed) throw disposedError("clear", POOL_LABEL);
+    if (resources.batching) throw reentered("clear");
     resources.clear();
   }
 
@@ -350,6 +388,7 @@ export class MlxBufferPool implements BufferOwner {
    */
   dispose(): void {
     if (this.resources.disposed) return;
+    if (this.resources.batching) throw reentered("dispose");
     droppedPools.unregister(this.resources);
     this.lastDevice = NO_DEVICE;
     this.recorder = null;
@@ -368,6 +407,7 @@ export class MlxBufferPool implements BufferOwner {
   /** What `alloc` checks when the device is not the one it admitted last. */
   private checkPoolAndDevice(device: MlxDevice, where: string): void {
     if (this.resources.disposed) throw disposedError(where, POOL_LABEL);
+    if (this.resources.batching) throw reentered(where);
     checkDevice(device, where);
     device.checkUsable(where);
   }
@@ -407,21 +447,25 @@ function checkDevice(device: MlxDevice, where: string): void {
   }
 }
 
+function badRequest(request: unknown, i: number): MlxError {
+  return new MlxError(
+    "INVALID_ARGUMENT",
+    `allocBatch: request ${i} must be [byteLength, dtype, shape], got ${describeValue(request)}`,
+    { value: request },
+  );
+}
+
 /**
  * One `allocBatch` request's checks; returns its element count. The message names the request's
  * index, a string built only on the error path, so that a batch costs what a loop of `alloc` does.
  */
-function checkRequest(device: MlxDevice, request: unknown, i: number): number {
-  if (!Array.isArray(request) || request.length !== 3) {
-    throw new MlxError(
-      "INVALID_ARGUMENT",
-      `allocBatch: request ${i} must be [byteLength, dtype, shape], got ${describeValue(request)}`,
-      { value: request },
-    );
-  }
-  const byteLength = request[0] as number;
-  const dtype = request[1] as DType;
-  const shape = request[2] as readonly number[];
+function checkRequestValues(
+  device: MlxDevice,
+  byteLength: number,
+  dtype: DType,
+  shape: readonly number[],
+  i: number,
+): number {
   try {
     device.checkLength("allocBatch", byteLength);
     return checkDtypeAndShape("allocBatch", byteLength, dtype, shape);
@@ -433,9 +477,23 @@ function checkRequest(device: MlxDevice, request: unknown, i: number): number {
   }
 }
 
+/** The pool was called again from the caller's code while `allocBatch` read its requests. */
+function reentered(where: string): MlxError {
+  return new MlxError(
+    "INVALID_ARGUMENT",
+    `${where}: the pool is in the middle of allocBatch (called from a getter or proxy of a request?); call it after allocBatch returns`,
+    { value: where },
+  );
+}
+
 /** Undoes the first `count` leases of a refused hit batch, last first. */
-function undoHits(store: LeaseStore, buffers: MlxBuffer[], count: number): void {
-  for (let j = count - 1; j >= 0; j--) store.undoHit?.((buffers[j] as MlxBuffer).slot);
+function undoHits(
+  store: BucketPool<NativeAllocation, DeviceMemory>,
+  buffers: MlxBuffer[],
+  count: number,
+): void {
+  for (let j = count - 1; j >= 0; j--)
+    store.undoHit((buffers[j] as MlxBuffer).slot as Slot<NativeAllocation>);
 }
 
 function checkBuffer(buffer: MlxBuffer, where: string): void {

@@ -92,14 +92,16 @@ class BufferWrap : public Napi::ObjectWrap<BufferWrap> {
     uint64_t offset = 0;
     guarded(env, Value(), [&] {
       record_->checkAlive("leaseView");
-      length = checkNonNegativeInteger(numberArg(info, 0, "byteLength"), "byteLength");
+      length = checkNonNegativeInteger(numberArg(info, 0, "leaseView: byteLength"),
+                                       "leaseView: byteLength");
       if (length == 0) {
         // A view of nothing protects nothing, and an empty ArrayBuffer has no address to own.
         throw NativeError(ErrorCode::InvalidArgument,
                           "leaseView: byteLength must be at least 1, got 0", ErrorValue::of(0.0));
       }
       if (!info[1].IsUndefined()) {
-        offset = checkNonNegativeInteger(numberArg(info, 1, "byteOffset"), "byteOffset");
+        offset = checkNonNegativeInteger(numberArg(info, 1, "leaseView: byteOffset"),
+                                         "leaseView: byteOffset");
       }
       checkRange(offset, length, record_->byteLength());
     });
@@ -135,6 +137,8 @@ class BufferWrap : public Napi::ObjectWrap<BufferWrap> {
     }
     Napi::ArrayBuffer buffer = view.As<Napi::ArrayBuffer>();
     if (buffer.IsDetached()) return env.Undefined();
+    // Every view of a destroyed buffer is detached: an attached one was never this buffer's.
+    guarded(env, Value(), [&] { record_->checkAlive("endLeaseView"); });
     if (!isLeaseViewOfThis(buffer)) {
       throwInvalid(env,
                    "endLeaseView: the ArrayBuffer (" + std::to_string(buffer.ByteLength()) +
