@@ -40,7 +40,7 @@ const pickFrom = (rs, f) => rs.map(f).filter((x) => typeof x === "number").sort(
 show("pooled hit + reset share, ns per alloc, host (own processes)", pickFrom(hostRuns, (r) => r.backends[0]?.pooledNsPerAlloc?.median));
 show("pooled hit + reset share, ns per alloc, cuda", pick((r) => r.backends[0]?.pooledNsPerAlloc?.median));
 show("cudaMallocManaged+cudaFree, ns per alloc", pick((r) => r.rawCuda?.managed?.median));
-show("cudaMallocManaged+cudaFree / pooled hit (the pool's cuda buffers are managed memory)", pick((r) => r.ratios?.cudaMallocManagedOverPooled));
+show("cudaMallocManaged+cudaFree / pooled hit (the pool allocates managed memory on cuda)", pick((r) => r.ratios?.cudaMallocManagedOverPooled));
 show("device.allocBuffer + dispose / pooled hit, cuda", pick((r) => r.backends[0]?.directOverPooled));
 show("cudaMalloc+cudaFree, ns per alloc", pick((r) => r.rawCuda?.device?.median));
 show("cudaMalloc+cudaFree / pooled hit (goal >= 200)", pick((r) => r.ratios?.cudaMallocOverPooled));
