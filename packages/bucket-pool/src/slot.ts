@@ -45,7 +45,6 @@ export class Slot<H> {
 export class FreeBucket<H> {
   readonly capacity: number;
   head: Slot<H> | null = null;
-  count = 0;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -56,17 +55,17 @@ export class FreeBucket<H> {
     slot.bucketNext = this.head;
     if (this.head !== null) this.head.bucketPrev = slot;
     this.head = slot;
-    this.count++;
   }
 
-  /** Takes the most recently pushed slot off the list; the caller checked `head` is not null. */
+  /**
+   * Takes the most recently pushed slot off the list; the caller checked `head` is not null.
+   * The slot's own links are left as they were: they mean nothing until it is filed again.
+   */
   pop(): Slot<H> {
     const slot = this.head as Slot<H>;
     const next = slot.bucketNext;
     this.head = next;
     if (next !== null) next.bucketPrev = null;
-    slot.bucketNext = null;
-    this.count--;
     return slot;
   }
 
@@ -76,7 +75,6 @@ export class FreeBucket<H> {
     if (slot.bucketNext !== null) slot.bucketNext.bucketPrev = slot.bucketPrev;
     slot.bucketPrev = null;
     slot.bucketNext = null;
-    this.count--;
   }
 
   /** Puts `slot` back between the neighbours it had (adjacent again when undone in reverse). */
@@ -86,7 +84,6 @@ export class FreeBucket<H> {
     if (prev !== null) prev.bucketNext = slot;
     else this.head = slot;
     if (next !== null) next.bucketPrev = slot;
-    this.count++;
   }
 }
 
