@@ -85,7 +85,8 @@ export class MlxBufferPool implements BufferOwner {
 
   /**
    * Several buffers with one residency commit for all the fresh ones (none for an empty batch).
-   * Every request is checked first; a failure midway undoes the whole batch.
+   * Each request is read once; a bad one, or a failure midway, undoes the whole batch. Calling
+   * this pool from a request's getter or proxy while the batch runs is `INVALID_ARGUMENT`.
    */
   allocBatch(device: MlxDevice, requests: Iterable<AllocRequest>): MlxBuffer[] {
     const resources = this.resources;
