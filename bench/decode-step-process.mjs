@@ -209,6 +209,11 @@ await new Promise((resolve) => setTimeout(resolve, 100));
 observer.disconnect();
 const tokenTail = tailOf(tokenTimes);
 const tokenTotalNs = tokenTimes.reduce((a, b) => a + b, 0);
+// The control: the floor's own token, timed alike. Its tail is the machine's (the scheduler,
+// interrupts), not a pool's.
+const floorStep = tail.steps.floor;
+for (let w = 0; w < 500; w++) floorStep();
+const floorTail = tailOf(timeEach(floorStep, tokens));
 tail.pool.dispose();
 tail.device.dispose();
 
@@ -226,6 +231,7 @@ console.log(
       tokens,
       ns: tokenTail,
       p99OverMedian: tokenTail.p99 / tokenTail.median,
+      floorP99OverMedian: floorTail.p99 / floorTail.median,
       gc,
       gcShareOfTime: gc.ns / tokenTotalNs,
     },
