@@ -1,4 +1,5 @@
 import { describeValue, disposedError, MlxError } from "./errors.js";
+import { FenceBatch } from "./fence-batch.js";
 import { FreeLists, type FreePosition } from "./free-lists.js";
 import { type BucketPoolOptions, DEFAULT_LIMITS, LIMIT_MINIMUMS, LIMIT_NAMES } from "./options.js";
 import { checkSizePolicy, MAX_BYTE_LENGTH, pow2, type SizePolicy } from "./size-policy.js";
@@ -44,14 +45,16 @@ export class BucketPool<H, Source = number> {
    * array itself to the fence and takes a spare one, so neither path copies or reallocates it.
    */
   private inUse: Slot<H>[] = [];
-  /** In-use arrays whose fenced batch settled, ready to be the next `inUse`. */
-  private readonly spareInUse: Slot<H>[][] = [];
+  /** Settled batches kept for the next fences (their arrays and callbacks with them). */
+  private readonly spareBatches: FenceBatch<H>[] = [];
   private readonly quarantined = new Set<Slot<H>>();
   /**
-   * Batches of slots waiting on a fence, each with its bytes (capacities): every slot of a
-   * batch is pending until the batch settles, and nothing else moves it meanwhile.
+   * Batches of slots waiting on a fence: every slot of a batch is pending until the batch
+   * settles, and nothing else moves it meanwhile.
    */
-  private readonly pending = new Map<Slot<H>[], number>();
+  private readonly pending: FenceBatch<H>[] = [];
+  private readonly settleBatch = (batch: FenceBatch<H>, completed: boolean): void =>
+    this.settle(batch, completed);
   private disposed = false;
 
   private inUseCount = 0;
@@ -214,7 +217,7 @@ export class BucketPool<H, Source = number> {
       this.fileFree(slot);
       if (this.free.bytes > this.maxFreeBytes) this.evictDownTo(this.maxFreeBytes);
     } else {
-      this.fence([slot], after);
+      this.fence(slot, after);
     }
   }
 
@@ -237,10 +240,13 @@ export class BucketPool<H, Source = number> {
       }
     } else {
       // Fenced even when empty, so the pool observes the fence (a rejection is never unhandled).
-      // The array itself becomes the batch: no copy, and it comes back as a spare once settled.
+      // The in-use array itself becomes the batch's (no copy); the batch's old array, already
+      // settled, becomes the in-use one.
+      const batch = this.takeBatch();
       const fenced = inUse;
-      fenced.length = count;
-      this.inUse = this.spareInUse.pop() ?? [];
+      this.inUse = batch.slots;
+      batch.slots = fenced;
+      batch.count = count;
       let bytes = 0;
       for (let i = 0; i < count; i++) {
         const slot = fenced[i] as Slot<H>;
@@ -249,10 +255,10 @@ export class BucketPool<H, Source = number> {
         slot.state = SlotState.Pending;
         bytes += slot.capacity;
       }
+      batch.bytes = bytes;
       this.pendingCount += count;
       this.pendingBytes += bytes;
-      this.pending.set(fenced, bytes);
-      this.awaitFence(fenced, after, true);
+      this.waitOn(batch, after);
     }
     this.inUseCount = 0;
     this.inUseBytes = 0;
@@ -270,7 +276,7 @@ export class BucketPool<H, Source = number> {
     this.evictDownTo(0, false);
     for (const slot of this.quarantined) this.destroyQuarantined(slot);
     // Arrays kept for reuse hold slots past their live range: drop those references too.
-    this.spareInUse.length = 0;
+    this.spareBatches.length = 0;
     this.inUse.length = this.inUseCount;
     return this.destroyedCount - before;
   }
@@ -291,7 +297,7 @@ export class BucketPool<H, Source = number> {
     }
     this.inUseCount = 0;
     this.inUse.length = 0;
-    this.spareInUse.length = 0;
+    this.spareBatches.length = 0;
     this.free.clearLists();
     this.disposed = true;
   }
@@ -323,7 +329,9 @@ export class BucketPool<H, Source = number> {
   forEachSlot(fn: (slot: Slot<H>) => void): void {
     for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
     this.free.forEach(fn);
-    for (const batch of this.pending.keys()) for (const slot of batch) fn(slot);
+    for (const batch of this.pending) {
+      for (let i = 0; i < batch.count; i++) fn(batch.slots[i] as Slot<H>);
+    }
     for (const slot of this.quarantined) fn(slot);
   }
 
@@ -626,44 +634,50 @@ export class BucketPool<H, Source = number> {
     this.destroySlot(slot);
   }
 
-  private fence(slots: Slot<H>[], after: Fence): void {
-    let bytes = 0;
-    for (const slot of slots) {
-      slot.state = SlotState.Pending;
-      bytes += slot.capacity;
-    }
-    this.pendingCount += slots.length;
-    this.pendingBytes += bytes;
-    this.pending.set(slots, bytes);
-    this.awaitFence(slots, after, false);
+  /** One released slot out of circulation until `after` settles. */
+  private fence(slot: Slot<H>, after: Fence): void {
+    const batch = this.takeBatch();
+    batch.slots[0] = slot;
+    batch.count = 1;
+    batch.bytes = slot.capacity;
+    slot.state = SlotState.Pending;
+    this.pendingCount++;
+    this.pendingBytes += slot.capacity;
+    this.waitOn(batch, after);
+  }
+
+  /** A batch for a new fence: a settled one kept for reuse, else a new one. */
+  private takeBatch(): FenceBatch<H> {
+    return this.spareBatches.pop() ?? new FenceBatch<H>(this.settleBatch);
+  }
+
+  /** Files `batch` (its slots already pending and counted) as waiting on `after`. */
+  private waitOn(batch: FenceBatch<H>, after: Fence): void {
+    batch.index = this.pending.length;
+    this.pending.push(batch);
+    Promise.resolve(after).then(batch.onFulfilled, batch.onRejected);
   }
 
   /**
-   * Moves `slots`, already pending and filed in `pending`, on when `after` settles; `spare`:
-   * the batch is a former in-use array, to be kept for reuse afterwards.
-   */
-  private awaitFence(slots: Slot<H>[], after: Fence, spare: boolean): void {
-    Promise.resolve(after).then(
-      () => this.settle(slots, true, spare),
-      () => this.settle(slots, false, spare),
-    );
-  }
-
-  /**
-   * Moves fenced slots on once their fence settled. It runs from a promise callback, where a
+   * Moves a batch's slots on once its fence settled. It runs from a promise callback, where a
    * throw would be an unhandled rejection (fatal in Node): errors are counted in `fenceErrors`
    * and kept in `lastFenceError` instead.
    */
-  private settle(slots: Slot<H>[], completed: boolean, spare: boolean): void {
-    this.pendingCount -= slots.length;
-    this.pendingBytes -= this.pending.get(slots) as number;
-    this.pending.delete(slots);
+  private settle(batch: FenceBatch<H>, completed: boolean): void {
+    const last = this.pending.pop() as FenceBatch<H>;
+    if (last !== batch) {
+      this.pending[batch.index] = last;
+      last.index = batch.index;
+    }
+    batch.index = -1;
+    this.pendingCount -= batch.count;
+    this.pendingBytes -= batch.bytes;
     // One pass per outcome; a slot whose move throws is counted and the pass goes on after it.
-    if (this.disposed) this.destroySettled(slots);
-    else if (completed) this.fileSettled(slots);
-    else this.quarantineSettled(slots);
-    if (spare && !this.disposed && this.spareInUse.length < MAX_SPARE_IN_USE)
-      this.spareInUse.push(slots);
+    if (this.disposed) this.destroySettled(batch);
+    else if (completed) this.fileSettled(batch);
+    else this.quarantineSettled(batch);
+    if (!this.disposed && this.spareBatches.length < MAX_SPARE_BATCHES)
+      this.spareBatches.push(batch);
     try {
       if (!this.disposed && this.free.bytes > this.maxFreeBytes)
         this.evictDownTo(this.maxFreeBytes);
@@ -674,8 +688,9 @@ export class BucketPool<H, Source = number> {
   }
 
   /** Files every slot of a settled batch free. */
-  private fileSettled(slots: Slot<H>[]): void {
-    for (let i = 0; i < slots.length; i++) {
+  private fileSettled(batch: FenceBatch<H>): void {
+    const slots = batch.slots;
+    for (let i = 0; i < batch.count; i++) {
       try {
         this.fileFree(slots[i] as Slot<H>);
       } catch (error) {
@@ -685,8 +700,9 @@ export class BucketPool<H, Source = number> {
   }
 
   /** Quarantines every slot of a batch whose fence rejected. */
-  private quarantineSettled(slots: Slot<H>[]): void {
-    for (const slot of slots) {
+  private quarantineSettled(batch: FenceBatch<H>): void {
+    for (let i = 0; i < batch.count; i++) {
+      const slot = batch.slots[i] as Slot<H>;
       slot.state = SlotState.Quarantined;
       this.quarantined.add(slot);
       this.quarantinedBytes += slot.capacity;
@@ -694,10 +710,10 @@ export class BucketPool<H, Source = number> {
   }
 
   /** Destroys every slot of a batch that settled after the pool was disposed. */
-  private destroySettled(slots: Slot<H>[]): void {
-    for (const slot of slots) {
+  private destroySettled(batch: FenceBatch<H>): void {
+    for (let i = 0; i < batch.count; i++) {
       try {
-        this.destroySlot(slot);
+        this.destroySlot(batch.slots[i] as Slot<H>);
       } catch (error) {
         this.noteFenceError(error);
       }
@@ -712,8 +728,8 @@ export class BucketPool<H, Source = number> {
 
 /** Largest length whose pow2 class index `32 - clz32(n - 1)` is exact in 32-bit arithmetic. */
 const POW2_INDEXED_MAX = 0x4000_0000;
-/** Spare in-use arrays kept: enough for a few steps in flight behind fences. */
-const MAX_SPARE_IN_USE = 4;
+/** Settled fence batches kept for reuse: enough for a few steps in flight behind fences. */
+const MAX_SPARE_BATCHES = 8;
 
 /** The pow2 class index of a length in `[1, POW2_INDEXED_MAX]`. */
 function pow2Index(byteLength: number): number {

@@ -103,4 +103,35 @@ describe("BucketPool.reset({ after })", () => {
     expect(new Set(visited)).toEqual(new Set(steps.flat()));
     expect(visited).toHaveLength(9);
   });
+
+  it("a thenable that calls back twice, then rejects, moves its batch once; reused batches stay apart", async () => {
+    const { pool } = fakePool();
+    const a = pool.acquire(8);
+    const twice = {
+      then(ok: () => void, fail: (e: unknown) => void) {
+        ok();
+        ok();
+        fail(new Error("late"));
+      },
+    };
+    pool.reset(twice);
+    await flushMicrotasks();
+    expect(pool.stats()).toMatchObject({ pendingCount: 0, freeCount: 1, quarantinedCount: 0 });
+    // The settled batch (and its callbacks) serve the next fences: two in flight, settled in
+    // reverse order, each moves only its own slots.
+    const first = manualFence();
+    const second = manualFence();
+    expect(pool.acquire(8)).toBe(a);
+    pool.reset(first.promise);
+    const b = pool.acquire(16);
+    pool.reset(second.promise);
+    second.reject(new Error("gpu fault"));
+    await flushMicrotasks();
+    expect(pool.stats()).toMatchObject({ pendingCount: 1, quarantinedCount: 1, freeCount: 0 });
+    first.resolve();
+    await flushMicrotasks();
+    expect(pool.stats()).toMatchObject({ pendingCount: 0, quarantinedCount: 1, freeCount: 1 });
+    expect(pool.acquire(8)).toBe(a);
+    expect(pool.acquire(16)).not.toBe(b);
+  });
 });
