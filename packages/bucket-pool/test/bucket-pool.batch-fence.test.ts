@@ -108,6 +108,7 @@ describe("BucketPool.reset({ after })", () => {
     const { pool } = fakePool();
     const a = pool.acquire(8);
     const twice = {
+      // biome-ignore lint/suspicious/noThenProperty: a thenable is the case under test
       then(ok: () => void, fail: (e: unknown) => void) {
         ok();
         ok();
