@@ -232,10 +232,10 @@ export class BucketPool<H, Source = number> {
     const count = this.inUseCount;
     const inUse = this.inUse;
     if (after === undefined) {
+      // A slot's inUseIndex is read only while it is in use: it is left as it was.
       for (let i = 0; i < count; i++) {
         const slot = inUse[i] as Slot<H>;
         slot.generation++;
-        slot.inUseIndex = -1;
         this.fileFree(slot);
       }
     } else {
@@ -247,17 +247,14 @@ export class BucketPool<H, Source = number> {
       this.inUse = batch.slots;
       batch.slots = fenced;
       batch.count = count;
-      let bytes = 0;
+      // Its bytes are summed when read or settled, not here (see pendingByteLength).
+      batch.bytes = -1;
       for (let i = 0; i < count; i++) {
         const slot = fenced[i] as Slot<H>;
         slot.generation++;
-        slot.inUseIndex = -1;
         slot.state = SlotState.Pending;
-        bytes += slot.capacity;
       }
-      batch.bytes = bytes;
       this.pendingCount += count;
-      this.pendingBytes += bytes;
       this.waitOn(batch, after);
     }
     this.inUseCount = 0;
@@ -466,7 +463,7 @@ export class BucketPool<H, Source = number> {
       freeCount: this.free.count,
       freeBytes: this.free.bytes,
       pendingCount: this.pendingCount,
-      pendingBytes: this.pendingBytes,
+      pendingBytes: this.pendingByteLength(),
       quarantinedCount: this.quarantined.size,
       quarantinedBytes: this.quarantinedBytes,
       heldCount: this.heldCount,
@@ -646,6 +643,21 @@ export class BucketPool<H, Source = number> {
     this.waitOn(batch, after);
   }
 
+  /**
+   * Bytes (capacities) of every pending slot. A fenced reset leaves its batch's sum to the first
+   * reader: `pendingBytes` holds the batches already summed.
+   */
+  private pendingByteLength(): number {
+    for (const batch of this.pending) {
+      if (batch.bytes >= 0) continue;
+      let bytes = 0;
+      for (let i = 0; i < batch.count; i++) bytes += (batch.slots[i] as Slot<H>).capacity;
+      batch.bytes = bytes;
+      this.pendingBytes += bytes;
+    }
+    return this.pendingBytes;
+  }
+
   /** A batch for a new fence: a settled one kept for reuse, else a new one. */
   private takeBatch(): FenceBatch<H> {
     return this.spareBatches.pop() ?? new FenceBatch<H>(this.settleBatch);
@@ -671,7 +683,7 @@ export class BucketPool<H, Source = number> {
     }
     batch.index = -1;
     this.pendingCount -= batch.count;
-    this.pendingBytes -= batch.bytes;
+    if (batch.bytes >= 0) this.pendingBytes -= batch.bytes;
     // One pass per outcome; a slot whose move throws is counted and the pass goes on after it.
     if (this.disposed) this.destroySettled(batch);
     else if (completed) this.fileSettled(batch);

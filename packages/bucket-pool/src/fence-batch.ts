@@ -10,7 +10,7 @@ export class FenceBatch<H> {
   /** Entries past `count` are leftovers of an earlier use. */
   slots: Slot<H>[] = [];
   count = 0;
-  /** The capacities of `slots[0..count)`. */
+  /** The capacities of `slots[0..count)` summed, or -1 until someone needs the sum. */
   bytes = 0;
   /** Position in the pool's list of pending batches, for O(1) removal. */
   index = -1;

@@ -88,7 +88,7 @@ describe("BucketPool.reset({ after })", () => {
     expect(pool.stats()).toMatchObject({ pendingCount: 9, pendingBytes: 9 * 16, inUseCount: 0 });
     (fences[1] as ReturnType<typeof manualFence>).resolve();
     await flushMicrotasks();
-    expect(pool.stats()).toMatchObject({ pendingCount: 6, freeCount: 3 });
+    expect(pool.stats()).toMatchObject({ pendingCount: 6, pendingBytes: 96, freeCount: 3 });
     // The next step reuses the second step's slots only, into the array its fence gave back.
     const next = [pool.acquire(8), pool.acquire(32), pool.acquire(8)];
     expect(new Set(next)).toEqual(new Set(steps[1]));
@@ -102,6 +102,32 @@ describe("BucketPool.reset({ after })", () => {
     pool.forEachSlot((slot) => visited.push(slot));
     expect(new Set(visited)).toEqual(new Set(steps.flat()));
     expect(visited).toHaveLength(9);
+  });
+
+  it("pending bytes are right whether or not they were read before the fence settled", async () => {
+    const { pool } = fakePool();
+    pool.acquire(8);
+    pool.acquire(100);
+    const unread = manualFence();
+    pool.reset(unread.promise);
+    pool.acquire(8);
+    const read = manualFence();
+    pool.reset(read.promise);
+    expect(pool.stats()).toMatchObject({ pendingCount: 3, pendingBytes: 8 + 128 + 8 });
+    const late = manualFence();
+    pool.acquire(8);
+    pool.reset(late.promise);
+    unread.resolve();
+    await flushMicrotasks();
+    expect(pool.stats()).toMatchObject({ pendingCount: 2, pendingBytes: 16 });
+    read.resolve();
+    late.resolve();
+    await flushMicrotasks();
+    expect(pool.stats()).toMatchObject({
+      pendingCount: 0,
+      pendingBytes: 0,
+      freeBytes: 8 + 128 + 8 + 8,
+    });
   });
 
   it("a thenable that calls back twice, then rejects, moves its batch once; reused batches stay apart", async () => {
