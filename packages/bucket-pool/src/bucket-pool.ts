@@ -699,15 +699,29 @@ export class BucketPool<H, Source = number> {
     }
   }
 
-  /** Files every slot of a settled batch free. */
+  /**
+   * Files every slot of a settled batch free: a tight loop, the recycle hook (poisoning) and its
+   * error handling out of line, as this runs once per fenced step.
+   */
   private fileSettled(batch: FenceBatch<H>): void {
     const slots = batch.slots;
-    for (let i = 0; i < batch.count; i++) {
-      try {
-        this.fileFree(slots[i] as Slot<H>);
-      } catch (error) {
-        this.noteFenceError(error);
-      }
+    const n = batch.count;
+    const recycle = this.recycleHook;
+    const free = this.free;
+    for (let i = 0; i < n; i++) {
+      const slot = slots[i] as Slot<H>;
+      slot.state = SlotState.Free;
+      free.file(slot);
+      if (recycle !== undefined) this.recycleSettled(recycle, slot);
+    }
+  }
+
+  /** The recycle hook for a settled slot: an error is counted, never thrown (see settle). */
+  private recycleSettled(recycle: (handle: H, capacity: number) => void, slot: Slot<H>): void {
+    try {
+      recycle(slot.handle, slot.capacity);
+    } catch (error) {
+      this.noteFenceError(error);
     }
   }
 
