@@ -136,7 +136,6 @@ export class MlxBufferPool implements BufferOwner {
   ): MlxBuffer[] | null {
     const n = list.length;
     const memory = device.memory;
-    const maxLength = device.maxBufferLength;
     const buffers = new Array<MlxBuffer>(n);
     let i = 0;
     let byteLength = 0;
@@ -149,9 +148,11 @@ export class MlxBufferPool implements BufferOwner {
         byteLength = request[0];
         dtype = request[1];
         shape = request[2];
-        // The usual length passes three cheap tests; anything else gets every check.
+        // The usual length passes two cheap tests; anything else gets every check. A length past
+        // the device's maximum needs no test here: no slot is that large, so it is a miss, and
+        // the general path refuses it before anything changes.
         const count =
-          byteLength >= 1 && byteLength <= maxLength && Number.isInteger(byteLength)
+          byteLength >= 1 && Number.isInteger(byteLength)
             ? checkDtypeAndShape("allocBatch", byteLength, dtype, shape)
             : checkRequestValues(device, byteLength, dtype, shape, i);
         const slot = store.leaseHitUnfinished(byteLength, memory);

@@ -82,6 +82,19 @@ describe("allocBatch of hits", () => {
     expect(got.map((x) => addresses.indexOf(x.address))).toEqual([1, 0, 2]);
   });
 
+  it("a length past the device's maximum after some hits is refused naming it and its index", () => {
+    const { dev, pool } = warmPool();
+    const before = stateOf(pool);
+    const n = dev.maxBufferLength + 1;
+    const error = expectMlxError(
+      () => pool.allocBatch(dev, [u8(64), u8(128), [n, DType.U8, [1]]]),
+      "INVALID_ARGUMENT",
+    );
+    expect(error.message).toContain("allocBatch request 2");
+    expect(error.message).toContain(String(n));
+    expect(stateOf(pool)).toEqual(before);
+  });
+
   it("a non-array iterable is read once and served alike", () => {
     const { dev, pool } = warmPool();
     let reads = 0;
