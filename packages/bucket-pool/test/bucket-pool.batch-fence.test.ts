@@ -141,7 +141,7 @@ describe("BucketPool.reset({ after })", () => {
         fail(new Error("late"));
       },
     };
-    pool.reset(twice);
+    pool.reset(twice as unknown as PromiseLike<unknown>);
     await flushMicrotasks();
     expect(pool.stats()).toMatchObject({ pendingCount: 0, freeCount: 1, quarantinedCount: 0 });
     // The settled batch (and its callbacks) serve the next fences: two in flight, settled in
