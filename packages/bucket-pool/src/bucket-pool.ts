@@ -209,15 +209,17 @@ export class BucketPool<H, Source = number> {
         value: slot.capacity,
       });
     }
+    // The fence is listened to before anything changes: a thenable that throws changes nothing.
+    const batch = after === undefined ? null : this.listen(after);
     this.notePeaks();
     this.removeInUse(slot);
     this.releases++;
     slot.generation++;
-    if (after === undefined) {
+    if (batch === null) {
       this.fileFree(slot);
       if (this.free.bytes > this.maxFreeBytes) this.evictDownTo(this.maxFreeBytes);
     } else {
-      this.fence(slot, after);
+      this.fence(slot, batch);
     }
   }
 
@@ -228,10 +230,12 @@ export class BucketPool<H, Source = number> {
   reset(after?: Fence): void {
     if (this.disposed) throw disposedError("reset", this.label);
     if (after !== undefined) checkFence(after);
+    // The fence is listened to before anything changes: a thenable that throws changes nothing.
+    const listening = after === undefined ? null : this.listen(after);
     this.notePeaks();
     const count = this.inUseCount;
     const inUse = this.inUse;
-    if (after === undefined) {
+    if (listening === null) {
       // A slot's inUseIndex is read only while it is in use: it is left as it was.
       for (let i = 0; i < count; i++) {
         const slot = inUse[i] as Slot<H>;
@@ -242,7 +246,7 @@ export class BucketPool<H, Source = number> {
       // Fenced even when empty, so the pool observes the fence (a rejection is never unhandled).
       // The in-use array itself becomes the batch's (no copy); the batch's old array, already
       // settled, becomes the in-use one.
-      const batch = this.takeBatch();
+      const batch = listening;
       const fenced = inUse;
       this.inUse = batch.slots;
       batch.slots = fenced;
@@ -255,7 +259,7 @@ export class BucketPool<H, Source = number> {
         slot.state = SlotState.Pending;
       }
       this.pendingCount += count;
-      this.waitOn(batch, after);
+      this.filePending(batch);
     }
     this.inUseCount = 0;
     this.inUseBytes = 0;
@@ -275,6 +279,7 @@ export class BucketPool<H, Source = number> {
     // Arrays kept for reuse hold slots past their live range: drop those references too.
     this.spareBatches.length = 0;
     this.inUse.length = this.inUseCount;
+    for (const batch of this.pending) batch.slots.length = batch.count;
     return this.destroyedCount - before;
   }
 
@@ -631,16 +636,15 @@ export class BucketPool<H, Source = number> {
     this.destroySlot(slot);
   }
 
-  /** One released slot out of circulation until `after` settles. */
-  private fence(slot: Slot<H>, after: Fence): void {
-    const batch = this.takeBatch();
+  /** One released slot out of circulation until `batch`'s fence settles. */
+  private fence(slot: Slot<H>, batch: FenceBatch<H>): void {
     batch.slots[0] = slot;
     batch.count = 1;
     batch.bytes = slot.capacity;
     slot.state = SlotState.Pending;
     this.pendingCount++;
     this.pendingBytes += slot.capacity;
-    this.waitOn(batch, after);
+    this.filePending(batch);
   }
 
   /**
@@ -658,16 +662,26 @@ export class BucketPool<H, Source = number> {
     return this.pendingBytes;
   }
 
-  /** A batch for a new fence: a settled one kept for reuse, else a new one. */
-  private takeBatch(): FenceBatch<H> {
-    return this.spareBatches.pop() ?? new FenceBatch<H>(this.settleBatch);
+  /**
+   * A batch (a settled one kept for reuse, else a new one) listening to `after`. Through the
+   * built-in `then` of a promise resolved from it, whatever `after` is: its callbacks run once,
+   * and later, when the batch has been filled. If that throws, nothing has changed.
+   */
+  private listen(after: Fence): FenceBatch<H> {
+    const batch = this.spareBatches.pop() ?? new FenceBatch<H>(this.settleBatch);
+    try {
+      promiseThen.call(Promise.resolve(after), batch.onFulfilled, batch.onRejected);
+    } catch (error) {
+      this.spareBatches.push(batch);
+      throw error;
+    }
+    return batch;
   }
 
-  /** Files `batch` (its slots already pending and counted) as waiting on `after`. */
-  private waitOn(batch: FenceBatch<H>, after: Fence): void {
+  /** Files `batch` (its slots already pending and counted) among the pending ones. */
+  private filePending(batch: FenceBatch<H>): void {
     batch.index = this.pending.length;
     this.pending.push(batch);
-    Promise.resolve(after).then(batch.onFulfilled, batch.onRejected);
   }
 
   /**
@@ -676,6 +690,8 @@ export class BucketPool<H, Source = number> {
    * and kept in `lastFenceError` instead.
    */
   private settle(batch: FenceBatch<H>, completed: boolean): void {
+    // Only the pending batch its fence belongs to; a call for anything else is ignored.
+    if (batch.index < 0 || this.pending[batch.index] !== batch) return;
     const last = this.pending.pop() as FenceBatch<H>;
     if (last !== batch) {
       this.pending[batch.index] = last;
@@ -754,6 +770,8 @@ export class BucketPool<H, Source = number> {
 
 /** Largest length whose pow2 class index `32 - clz32(n - 1)` is exact in 32-bit arithmetic. */
 const POW2_INDEXED_MAX = 0x4000_0000;
+/** `then` as promises have it: a fence's own `then` could call back twice, or late. */
+const promiseThen = Promise.prototype.then;
 /** Settled fence batches kept for reuse: enough for a few steps in flight behind fences. */
 const MAX_SPARE_BATCHES = 8;
 

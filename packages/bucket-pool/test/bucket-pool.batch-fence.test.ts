@@ -161,4 +161,71 @@ describe("BucketPool.reset({ after })", () => {
     expect(pool.acquire(8)).toBe(a);
     expect(pool.acquire(16)).not.toBe(b);
   });
+
+  it("a promise with a then of its own that calls back again later never moves a reused batch", async () => {
+    const { pool } = fakePool();
+    const fence = Promise.resolve();
+    let late: (() => void) | undefined;
+    // An own `then` that also keeps the callback (instrumentation wrapping then, say).
+    Object.defineProperty(fence, "then", {
+      value(ok: () => void, fail: () => void) {
+        late = ok;
+        return Promise.prototype.then.call(fence, ok, fail);
+      },
+    });
+    const a = pool.acquire(100);
+    pool.reset(fence);
+    await flushMicrotasks();
+    expect(pool.stats()).toMatchObject({ pendingCount: 0, freeCount: 1 });
+    const next = manualFence();
+    expect(pool.acquire(100)).toBe(a);
+    pool.reset(next.promise);
+    late?.();
+    await flushMicrotasks();
+    // The batch that served `fence` now waits on `next`: still pending, not handed out again.
+    expect(pool.stats()).toMatchObject({ pendingCount: 1, freeCount: 0 });
+    expect(pool.acquire(100)).not.toBe(a);
+    next.resolve();
+    await flushMicrotasks();
+    expect(pool.stats()).toMatchObject({ pendingCount: 0, fenceErrors: 0 });
+  });
+
+  it("a fence that throws when resolved refuses reset and release, changing nothing", () => {
+    const { pool } = fakePool();
+    const a = pool.acquire(8);
+    pool.acquire(16);
+    const bad = Promise.resolve();
+    Object.defineProperty(bad, "constructor", {
+      get() {
+        throw new Error("boom");
+      },
+    });
+    const before = pool.stats();
+    expect(() => pool.reset(bad)).toThrow("boom");
+    expect(() => pool.release(a, a.generation, bad)).toThrow("boom");
+    expect(pool.stats()).toEqual(before);
+    expect(pool.isLive(a, a.generation)).toBe(true);
+    pool.reset();
+    expect(pool.stats()).toMatchObject({ inUseCount: 0, freeCount: 2, pendingCount: 0 });
+  });
+});
+
+describe("BucketPool.leaseHitUnfinished", () => {
+  it("misses a length whose class holds no slot, also one past what admitFresh allows", () => {
+    const { pool } = fakePool({
+      admitFresh: (capacity) => {
+        if (capacity > 1024) throw new Error(`capacity ${capacity} is too large`);
+      },
+    });
+    pool.acquire(1024);
+    pool.reset();
+    expect(() => pool.acquire(2000)).toThrow("too large");
+    const before = pool.stats();
+    expect(pool.leaseHitUnfinished(2000)).toBeNull();
+    expect(pool.stats()).toEqual(before);
+    const hit = pool.leaseHitUnfinished(1000);
+    expect(hit?.capacity).toBe(1024);
+    pool.finishHits(1);
+    expect(pool.stats()).toMatchObject({ hits: before.hits + 1, inUseCount: 1, freeCount: 0 });
+  });
 });

@@ -85,8 +85,9 @@ export class MlxBufferPool implements BufferOwner {
 
   /**
    * Several buffers with one residency commit for all the fresh ones (none for an empty batch).
-   * Each request is read once; a bad one, or a failure midway, undoes the whole batch. Calling
-   * this pool from a request's getter or proxy while the batch runs is `INVALID_ARGUMENT`.
+   * The iterable is read once; a bad request, or a failure midway, undoes the whole batch.
+   * Calling this pool from a request's getter or proxy while the batch runs is
+   * `INVALID_ARGUMENT`.
    */
   allocBatch(device: MlxDevice, requests: Iterable<AllocRequest>): MlxBuffer[] {
     const resources = this.resources;
@@ -124,8 +125,8 @@ export class MlxBufferPool implements BufferOwner {
   }
 
   /**
-   * `allocBatch` when every request is a hit (the steady state): each request read once,
-   * checked, and its slot leased in one pass, nothing recorded for undo, no residency commit
+   * `allocBatch` when every request is a hit (the steady state): each request read, checked,
+   * and its slot leased in one pass, nothing recorded for undo, no residency commit
    * (nothing is new). On a miss the leases so far are undone exactly and null returned; a bad
    * request undoes them and throws.
    */
