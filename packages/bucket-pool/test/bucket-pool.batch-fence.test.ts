@@ -167,6 +167,7 @@ describe("BucketPool.reset({ after })", () => {
     const fence = Promise.resolve();
     let late: (() => void) | undefined;
     // An own `then` that also keeps the callback (instrumentation wrapping then, say).
+    // biome-ignore lint/suspicious/noThenProperty: a promise's own then is the case under test
     Object.defineProperty(fence, "then", {
       value(ok: () => void, fail: () => void) {
         late = ok;
