@@ -3,23 +3,13 @@
 import { liveNativeBuffers } from "@mlx/metal-native";
 import { afterEach, describe, expect, it } from "vitest";
 import { DType, type MlxBuffer, MlxBufferPool } from "../src/index.js";
-import { devicesDisposedAfterEach, expectMlxError } from "./helpers.js";
+import { devicesDisposedAfterEach, expectMlxError, manualFence, settle } from "./helpers.js";
 
 const device = devicesDisposedAfterEach();
 const strictArena = (options = {}) =>
   new MlxBufferPool({ policy: "arena", strictViews: true, ...options });
 const u8 = (pool: MlxBufferPool, dev: ReturnType<typeof device>, n: number): MlxBuffer =>
   pool.alloc(dev, n, DType.U8, [n]);
-function manualFence() {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-const settle = () => new Promise<void>((r) => setTimeout(r, 0));
 
 afterEach(() => {
   delete process.env.MLX_POOL_STRICT_VIEWS;

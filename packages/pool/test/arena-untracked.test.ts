@@ -3,34 +3,15 @@
 import { liveNativeBuffers } from "@mlx/metal-native";
 import { describe, expect, it } from "vitest";
 import { fakeMetal, hazardTrackingOf } from "../../metal-native/test/fake-metal/report.js";
-import {
-  type ArenaOptions,
-  DType,
-  type MlxBuffer,
-  MlxBufferPool,
-  MlxDevice,
-} from "../src/index.js";
+import { type ArenaOptions, DType, type MlxBuffer, MlxBufferPool } from "../src/index.js";
 import { devicesDisposedAfterEach, expectMlxError } from "./helpers.js";
+import { backendUnderTest, fakeMetalSkipReason } from "./metal-on-fake.js";
 
 const device = devicesDisposedAfterEach();
 const u8 = (pool: MlxBufferPool, dev: ReturnType<typeof device>, n: number): MlxBuffer =>
   pool.alloc(dev, n, DType.U8, [n]);
 
-/** The backend `MlxDevice.open()` picks here (MLX_BACKEND, else the default). */
-const backendUnderTest = (() => {
-  const probe = MlxDevice.open();
-  try {
-    return probe.backend;
-  } finally {
-    probe.dispose();
-  }
-})();
-const metalSkip =
-  backendUnderTest !== "metal" || fakeMetal === null
-    ? `needs the metal backend on the fake Metal runtime (backend here: ${backendUnderTest})`
-    : null;
-if (metalSkip !== null)
-  console.log(`arena-untracked.test.ts: Metal resource-option tests skipped: ${metalSkip}`);
+const metalSkip = fakeMetalSkipReason("arena-untracked.test.ts", "Metal resource-option tests");
 
 describe(`arena.untrackedSlabs on ${backendUnderTest}`, () => {
   it("defaults to tracked slabs; true makes them untracked; stats().arena.slabHazardTracking says which", () => {

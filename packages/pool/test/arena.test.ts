@@ -2,18 +2,8 @@
 import { liveNativeBuffers } from "@mlx/metal-native";
 import { describe, expect, it } from "vitest";
 import { DType, type MlxBuffer, MlxBufferPool } from "../src/index.js";
-import { devicesDisposedAfterEach, expectMlxError } from "./helpers.js";
+import { devicesDisposedAfterEach, expectMlxError, manualFence, settle } from "./helpers.js";
 
-function manualFence() {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-const settle = () => new Promise<void>((r) => setTimeout(r, 0));
 const device = devicesDisposedAfterEach();
 const u8 = (pool: MlxBufferPool, dev: ReturnType<typeof device>, n: number): MlxBuffer =>
   pool.alloc(dev, n, DType.U8, [n]);

@@ -2,18 +2,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DType, type MlxBuffer, MlxBufferPool } from "../src/index.js";
-import { devicesDisposedAfterEach, expectMlxError, openDevice } from "./helpers.js";
-
-function manualFence() {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-const settle = () => new Promise<void>((r) => setTimeout(r, 0));
+import {
+  devicesDisposedAfterEach,
+  expectMlxError,
+  manualFence,
+  openDevice,
+  settle,
+} from "./helpers.js";
 
 const device = devicesDisposedAfterEach();
 

@@ -34,3 +34,17 @@ export function devicesDisposedAfterEach(): (options?: { residency?: boolean }) 
     return d;
   };
 }
+
+/** A promise settled from outside, as a GPU completion would be. */
+export function manualFence() {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Waits until promise callbacks queued so far (a fence's settling) have run. */
+export const settle = () => new Promise<void>((r) => setTimeout(r, 0));

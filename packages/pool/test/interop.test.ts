@@ -6,23 +6,11 @@ import { describe, expect, it } from "vitest";
 import { fakeMetal } from "../../metal-native/test/fake-metal/report.js";
 import { DType, MlxBufferPool, MlxDevice } from "../src/index.js";
 import { devicesDisposedAfterEach, expectMlxError } from "./helpers.js";
+import { fakeMetalSkipReason } from "./metal-on-fake.js";
 
 const device = devicesDisposedAfterEach();
 
-/** The backend `MlxDevice.open()` picks here (MLX_BACKEND, else the default). */
-const backendUnderTest = (() => {
-  const probe = MlxDevice.open();
-  try {
-    return probe.backend;
-  } finally {
-    probe.dispose();
-  }
-})();
-const metalSkip =
-  backendUnderTest !== "metal" || fakeMetal === null
-    ? `needs the metal backend on the fake Metal runtime (backend here: ${backendUnderTest})`
-    : null;
-if (metalSkip !== null) console.log(`interop.test.ts: Metal queue tests skipped: ${metalSkip}`);
+const metalSkip = fakeMetalSkipReason("interop.test.ts", "Metal queue tests");
 
 /** A queue handle the backend accepts as the user's: a real queue under the fake, any nonzero value elsewhere. */
 function userQueue(dev: MlxDevice): { queue: bigint; release(): void } {
