@@ -19,7 +19,7 @@ const HOT = [
   "checkDtypeAndShape",
   "acquirePrechecked",
   "takeIndexed",
-  "takeHead",
+  "popIndexed",
   "pop",
   "lease",
   "MlxBuffer",

@@ -413,15 +413,7 @@ export class BucketPool<H, Source = number> {
       undoTaken();
       throw error;
     }
-    for (let i = 0; i < n; i++) {
-      const slot = slots[i] as Slot<H>;
-      const byteLength = byteLengths[i] as number;
-      slot.state = SlotState.InUse;
-      slot.requested = byteLength;
-      slot.inUseIndex = this.inUseCount;
-      this.inUse[this.inUseCount++] = slot;
-      this.inUseBytes += byteLength;
-    }
+    for (let i = 0; i < n; i++) this.lease(slots[i] as Slot<H>, byteLengths[i] as number);
     this.hits += taken.length;
     this.misses += made.length;
     return slots as Slot<H>[];
@@ -640,16 +632,15 @@ export class BucketPool<H, Source = number> {
   private fence(slot: Slot<H>, batch: FenceBatch<H>): void {
     batch.slots[0] = slot;
     batch.count = 1;
-    batch.bytes = slot.capacity;
+    batch.bytes = -1;
     slot.state = SlotState.Pending;
     this.pendingCount++;
-    this.pendingBytes += slot.capacity;
     this.filePending(batch);
   }
 
   /**
-   * Bytes (capacities) of every pending slot. A fenced reset leaves its batch's sum to the first
-   * reader: `pendingBytes` holds the batches already summed.
+   * Bytes (capacities) of every pending slot. A fence leaves its batch's sum to the first reader:
+   * `pendingBytes` holds the batches already summed.
    */
   private pendingByteLength(): number {
     for (const batch of this.pending) {

@@ -117,11 +117,9 @@ export class FreeLists<H, Source = number> {
    * capacity; this is the pool hit, kept small and free of calls that do not inline.
    */
   takeIndexed(source: Source, index: number): Slot<H> | null {
-    const h = source === this.lastSource ? this.lastLists : this.listsOf(source, false);
-    if (h === undefined || this.indexer === undefined) return null;
-    const bucket = h.byIndex[index];
-    if (bucket === undefined || bucket.head === null) return null;
-    return this.takeHead(bucket);
+    const slot = this.popIndexed(source, index);
+    if (slot !== null && this.keepLru) this.lru.unlink(slot);
+    return slot;
   }
 
   /**
