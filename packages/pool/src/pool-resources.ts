@@ -1,4 +1,10 @@
-import { BucketPool, limitsOf, type SizePolicy, sizePolicyByName } from "@mlx/bucket-pool";
+import {
+  BucketPool,
+  disposedError,
+  limitsOf,
+  type SizePolicy,
+  sizePolicyByName,
+} from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
 import type { NativeAllocOptions } from "@mlx/metal-native";
 import { ResidencyBinding } from "@mlx/residency";
@@ -99,6 +105,21 @@ export class PoolResources implements PoolMemory {
       ...limitsOf(options),
     });
     livePools.add(this);
+  }
+
+  /**
+   * Throws `DISPOSED` once disposed, and `INVALID_ARGUMENT` while `allocBatch` runs (the pool
+   * called back from a request's getter or proxy).
+   */
+  checkOpen(where: string): void {
+    if (this.disposed) throw disposedError(where, POOL_LABEL);
+    if (this.batching) {
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        `${where}: the pool is in the middle of allocBatch (called from a getter or proxy of a request?); call it after allocBatch returns`,
+        { value: where },
+      );
+    }
   }
 
   evictFree(bytes: number): number {

@@ -3,7 +3,7 @@ import { describeValue, MlxError } from "@mlx/errors";
 import { type BufferOwner, MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
 import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
-import { DType, type ElementArrayOf } from "./dtype.js";
+import type { DType, ElementArrayOf } from "./dtype.js";
 import type { LeaseSlot } from "./lease-store.js";
 import { beginLeaseView, EndingViews, endLeaseView } from "./lease-views.js";
 import { afterReturn, limits } from "./memory-registry.js";
@@ -91,8 +91,7 @@ export class MlxBufferPool implements BufferOwner {
    */
   allocBatch(device: MlxDevice, requests: Iterable<AllocRequest>): MlxBuffer[] {
     const resources = this.resources;
-    if (resources.disposed) throw disposedError("allocBatch", POOL_LABEL);
-    if (resources.batching) throw reentered("allocBatch");
+    resources.checkOpen("allocBatch");
     checkDevice(device, "allocBatch");
     device.checkUsable("allocBatch");
     if (
@@ -139,32 +138,20 @@ export class MlxBufferPool implements BufferOwner {
     const memory = device.memory;
     const buffers = new Array<MlxBuffer>(n);
     let i = 0;
-    let byteLength = 0;
-    let dtype: DType = DType.U8;
-    let shape: readonly number[] = [];
     try {
       for (; i < n; i++) {
         const request = list[i];
         if (!Array.isArray(request) || request.length !== 3) throw badRequest(request, i);
-        byteLength = request[0];
-        dtype = request[1];
-        shape = request[2];
-        // The usual length passes two cheap tests; anything else gets every check. A length past
-        // the device's maximum needs no test here: no slot is that large, so it is a miss, and
-        // the general path refuses it before anything changes.
-        const count =
-          byteLength >= 1 && Number.isInteger(byteLength)
-            ? checkDtypeAndShape("allocBatch", byteLength, dtype, shape)
-            : checkRequestValues(device, byteLength, dtype, shape, i);
+        const byteLength: number = request[0];
+        const dtype: DType = request[1];
+        const shape: readonly number[] = request[2];
+        const count = checkRequestValues(device, byteLength, dtype, shape, i);
         const slot = store.leaseHitUnfinished(byteLength, memory);
         if (slot === null) break;
         buffers[i] = new MlxBuffer(this, slot, byteLength, dtype, shape, count);
       }
     } catch (error) {
       undoHits(store, buffers, i);
-      // A refused request's checks again, to throw the message that names its index.
-      if (error instanceof MlxError && !error.message.includes(`request ${i}`))
-        checkRequestValues(device, byteLength, dtype, shape, i);
       throw error;
     }
     if (i < n) {
@@ -236,8 +223,7 @@ export class MlxBufferPool implements BufferOwner {
    */
   release(buffer: MlxBuffer, options?: FenceOptions): void {
     const resources = this.resources;
-    if (resources.disposed) throw disposedError("release", POOL_LABEL);
-    if (resources.batching) throw reentered("release");
+    resources.checkOpen("release");
     checkBuffer(buffer, "release");
     if (buffer.owner !== this) {
       throw new MlxError(
@@ -261,8 +247,7 @@ export class MlxBufferPool implements BufferOwner {
    */
   reset(options?: FenceOptions): void {
     const resources = this.resources;
-    if (resources.disposed) throw disposedError("reset", POOL_LABEL);
-    if (resources.batching) throw reentered("reset");
+    resources.checkOpen("reset");
     if (this.strictViews) resetStrict(resources, fenceOf(options));
     else {
       resources.buckets.reset(fenceOf(options));
@@ -279,8 +264,7 @@ export class MlxBufferPool implements BufferOwner {
    * for as long as that set lives.
    */
   registerExisting(device: MlxDevice, buffer: MlxBuffer): void {
-    if (this.resources.disposed) throw disposedError("registerExisting", POOL_LABEL);
-    if (this.resources.batching) throw reentered("registerExisting");
+    this.resources.checkOpen("registerExisting");
     checkDevice(device, "registerExisting");
     device.checkUsable("registerExisting");
     checkBuffer(buffer, "registerExisting");
@@ -335,8 +319,7 @@ export class MlxBufferPool implements BufferOwner {
   /** Frees every free buffer now and removes it from the residency set with one commit. */
   clear(): void {
     const resources = this.resources;
-    if (resources.disposed) throw disposedError("clear", POOL_LABEL);
-    if (resources.batching) throw reentered("clear");
+    resources.checkOpen("clear");
     resources.clear();
   }
 
@@ -391,7 +374,7 @@ export class MlxBufferPool implements BufferOwner {
    */
   dispose(): void {
     if (this.resources.disposed) return;
-    if (this.resources.batching) throw reentered("dispose");
+    this.resources.checkOpen("dispose");
     droppedPools.unregister(this.resources);
     this.lastDevice = NO_DEVICE;
     this.recorder = null;
@@ -409,8 +392,7 @@ export class MlxBufferPool implements BufferOwner {
 
   /** What `alloc` checks when the device is not the one it admitted last. */
   private checkPoolAndDevice(device: MlxDevice, where: string): void {
-    if (this.resources.disposed) throw disposedError(where, POOL_LABEL);
-    if (this.resources.batching) throw reentered(where);
+    this.resources.checkOpen(where);
     checkDevice(device, where);
     device.checkUsable(where);
   }
@@ -472,21 +454,14 @@ function checkRequestValues(
   try {
     device.checkLength("allocBatch", byteLength);
     return checkDtypeAndShape("allocBatch", byteLength, dtype, shape);
-  } catch {
-    // The same checks again, to throw their error with the request's index in the message.
+  } catch (error) {
+    // The same checks again, to throw their error with the request's index in the message. If
+    // they pass this time, the error was not the request's (a getter threw): it goes on as it is.
     const where = `allocBatch request ${i}`;
     device.checkLength(where, byteLength);
-    return checkDtypeAndShape(where, byteLength, dtype, shape);
+    checkDtypeAndShape(where, byteLength, dtype, shape);
+    throw error;
   }
-}
-
-/** The pool was called again from the caller's code while `allocBatch` read its requests. */
-function reentered(where: string): MlxError {
-  return new MlxError(
-    "INVALID_ARGUMENT",
-    `${where}: the pool is in the middle of allocBatch (called from a getter or proxy of a request?); call it after allocBatch returns`,
-    { value: where },
-  );
 }
 
 /** Undoes the first `count` leases of a refused hit batch, last first. */

@@ -73,6 +73,25 @@ describe("allocBatch re-entered from a request's getter", () => {
     },
   );
 
+  it("the general path (arena) refuses it too: the getter's error is not taken for a bad request", () => {
+    const dev = device();
+    const pool = new MlxBufferPool({ policy: "arena" });
+    pool.alloc(dev, 64, DType.U8, [64]);
+    pool.reset();
+    const before = stateOf(pool);
+    const shape = trappedShape(64, () => pool.reset());
+    const error = expectMlxError(
+      () =>
+        pool.allocBatch(dev, [
+          [64, DType.U8, [64]],
+          [64, DType.U8, shape],
+        ]),
+      "INVALID_ARGUMENT",
+    );
+    expect(error.message).toContain("reset: the pool is in the middle of allocBatch");
+    expect(stateOf(pool)).toEqual(before);
+  });
+
   it("a cache limit set from a getter does not evict mid-batch; it applies at the next return", () => {
     const dev = device();
     const pool = new MlxBufferPool();
