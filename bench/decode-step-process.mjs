@@ -59,6 +59,9 @@ function steppers(sizes, BufferManager, createGpuDataManager) {
   let batchHeld = held;
   const device = MlxDevice.open({ backend });
   const pool = new MlxBufferPool();
+  const ids = pool.leaseIds();
+  // Lease ids are numbers: kept in an array of their own, as a caller keeps them.
+  const idsHeld = new Array(sizes.length).fill(0);
   const floor = floorAllocator();
   const tfjsDevice = new FakeGpuDevice();
   const tfjs = new BufferManager(tfjsDevice);
@@ -78,6 +81,10 @@ function steppers(sizes, BufferManager, createGpuDataManager) {
       },
       "@mlx/pool"() {
         for (let i = 0; i < n; i++) held[i] = pool.alloc(device, sizes[i], u8, shapes[i]);
+        pool.reset();
+      },
+      "@mlx/pool leaseIds"() {
+        for (let i = 0; i < n; i++) idsHeld[i] = ids.alloc(device, sizes[i]);
         pool.reset();
       },
       "@mlx/pool allocBatch"() {
@@ -137,6 +144,8 @@ const ratios = {
   tfjsOverPool: quantile(ratioPerRound("tfjs BufferManager", "@mlx/pool"), 0.5),
   ortOverPool: quantile(ratioPerRound("ORT GpuDataManager", "@mlx/pool"), 0.5),
   allocBatchOverAlloc: quantile(ratioPerRound("@mlx/pool allocBatch", "@mlx/pool"), 0.5),
+  leaseIdsOverFloor: quantile(ratioPerRound("@mlx/pool leaseIds", "floor"), 0.5),
+  leaseIdsOverAlloc: quantile(ratioPerRound("@mlx/pool leaseIds", "@mlx/pool"), 0.5),
 };
 
 // Part 1b: reset({ after }) against a plain reset, each step awaited alike so that fenced slots

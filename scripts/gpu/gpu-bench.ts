@@ -2,7 +2,8 @@
 // sample trace's step 5), handles kept as a caller keeps them until the step ends, on every
 // backend available, plus raw cudaMallocManaged/cudaMalloc + cudaFree loops of the same sizes
 // measured natively by the CUDA test addon. Reports the goal ratio, cudaMalloc+cudaFree over
-// the pooled hit (>= 200x), and the JavaScript floor that bounds it. Prints one JSON object.
+// the pooled hit (>= 200x) with an MlxBuffer handle and by lease id, and the JavaScript floor
+// that bounds a pool handing out handles. Prints one JSON object.
 // Run: node gpu-bench.mjs [trace] [host,cuda]
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -35,6 +36,16 @@ function benchBackend(backend: "host" | "cuda") {
     }
     return rounds * sizes.length;
   });
+  // The same step by lease id (LeaseIds.alloc): no handle per lease, ids kept as numbers.
+  const ids = pool.leaseIds();
+  const idsHeld: number[] = new Array<number>(sizes.length).fill(0);
+  const byId = measureNs(() => {
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < sizes.length; i++) idsHeld[i] = ids.alloc(device, sizes[i] as number);
+      pool.reset();
+    }
+    return rounds * sizes.length;
+  });
   const direct = measureNs(
     () => {
       const held = sizes.map((n, i) => device.allocBuffer(n, DType.U8, shapes[i] as number[]));
@@ -50,6 +61,7 @@ function benchBackend(backend: "host" | "cuda") {
     device: device.name,
     residency: device.residencySetsEnabled,
     pooledNsPerAlloc: pooled,
+    leaseIdNsPerAlloc: byId,
     directNsPerAlloc: direct,
     directOverPooled: direct.median / pooled.median,
     missesDuringBench: misses,
@@ -134,9 +146,11 @@ const ratios =
     ? {
         cudaMallocManagedOverPooled: (raw.managed as Spread).median / cuda.pooledNsPerAlloc.median,
         cudaMallocOverPooled: (raw.device as Spread).median / cuda.pooledNsPerAlloc.median,
+        cudaMallocOverLeaseId: (raw.device as Spread).median / cuda.leaseIdNsPerAlloc.median,
         goalCudaMallocOverPooled: GOAL_CUDA_MALLOC_OVER_POOLED,
         cudaMallocOverFloor: (raw.device as Spread).median / floor.median,
         pooledOverFloor: cuda.pooledNsPerAlloc.median / floor.median,
+        leaseIdOverFloor: cuda.leaseIdNsPerAlloc.median / floor.median,
         goalMet:
           (raw.device as Spread).median / cuda.pooledNsPerAlloc.median >=
           GOAL_CUDA_MALLOC_OVER_POOLED,

@@ -39,14 +39,17 @@ const show = (name, xs) => console.log(name + ": median " + xs[Math.floor(xs.len
 const pickFrom = (rs, f) => rs.map(f).filter((x) => typeof x === "number").sort((a, b) => a - b);
 show("pooled hit + reset share, ns per alloc, host (own processes)", pickFrom(hostRuns, (r) => r.backends[0]?.pooledNsPerAlloc?.median));
 show("pooled hit + reset share, ns per alloc, cuda", pick((r) => r.backends[0]?.pooledNsPerAlloc?.median));
+show("by lease id (LeaseIds.alloc) + reset share, ns per alloc, cuda", pick((r) => r.backends[0]?.leaseIdNsPerAlloc?.median));
 show("cudaMallocManaged+cudaFree, ns per alloc", pick((r) => r.rawCuda?.managed?.median));
 show("cudaMallocManaged+cudaFree / pooled hit (the pool allocates managed memory on cuda)", pick((r) => r.ratios?.cudaMallocManagedOverPooled));
 show("device.allocBuffer + dispose / pooled hit, cuda", pick((r) => r.backends[0]?.directOverPooled));
 show("cudaMalloc+cudaFree, ns per alloc", pick((r) => r.rawCuda?.device?.median));
 show("cudaMalloc+cudaFree / pooled hit (goal >= 200)", pick((r) => r.ratios?.cudaMallocOverPooled));
+show("cudaMalloc+cudaFree / pooled hit by lease id (goal >= 200)", pick((r) => r.ratios?.cudaMallocOverLeaseId));
 show("JavaScript floor, ns per alloc", pick((r) => r.floorNsPerAlloc?.median));
 show("cudaMalloc+cudaFree / floor (the most a pool handing out handles can reach)", pick((r) => r.ratios?.cudaMallocOverFloor));
 show("pooled hit / floor", pick((r) => r.ratios?.pooledOverFloor));
+show("pooled hit by lease id / floor", pick((r) => r.ratios?.leaseIdOverFloor));
 ' "$OUT" | tee "$OUT/bench-summary.txt"
 # The hot-path benchmark of bench/decode-step.mjs on this quieter host: floor, pool, allocBatch,
 # fenced reset, both peers, the per-token tail at ~700 allocations; 5 processes.

@@ -1,7 +1,7 @@
 import { MlxError } from "@mlx/errors";
-import { nativeBufferHandles } from "@mlx/metal-native";
 import type { NativeAllocation } from "./device-memory.js";
 import type { DType, ElementArray } from "./dtype.js";
+import { slotContents, slotGpuAddress, slotNativeHandle, slotViewOffset } from "./lease-access.js";
 import type { LeaseSlot } from "./lease-store.js";
 
 /** Who can end a buffer's lease: its pool, or the device that allocated it directly. */
@@ -97,7 +97,7 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
    */
   get nativeHandle(): bigint {
     this.checkLive("nativeHandle");
-    return nativeBufferHandles(this.slot.handle.native).nativeHandle;
+    return slotNativeHandle(this.slot);
   }
 
   /**
@@ -107,9 +107,7 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
    */
   get gpuAddress(): bigint {
     this.checkLive("gpuAddress");
-    const base = nativeBufferHandles(this.slot.handle.native).gpuAddress;
-    const offset = this.slot.offset;
-    return base === 0n || offset === undefined || offset === 0 ? base : base + BigInt(offset);
+    return slotGpuAddress(this.slot);
   }
 
   /** True once the lease ended (release, reset, clear, dispose). */
@@ -119,8 +117,9 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
 
   /** The requested bytes, zero-copy. Throws `STALE_BUFFER` after the lease ended. */
   bytes(): Uint8Array {
-    const contents = this.contents("bytes");
-    return new Uint8Array(contents, this.viewOffset(contents), this.byteLength);
+    this.checkLive("bytes");
+    const contents = slotContents(this.slot, "bytes");
+    return new Uint8Array(contents, slotViewOffset(this.slot, contents), this.byteLength);
   }
 
   /**
@@ -128,8 +127,13 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
    * `elementCount` elements. Throws `STALE_BUFFER` after the lease ended.
    */
   typed(): T {
-    const contents = this.contents("typed");
-    return new this.dtype.arrayType(contents, this.viewOffset(contents), this.elementCount);
+    this.checkLive("typed");
+    const contents = slotContents(this.slot, "typed");
+    return new this.dtype.arrayType(
+      contents,
+      slotViewOffset(this.slot, contents),
+      this.elementCount,
+    );
   }
 
   /** Copies `length` bytes from `offset` out; works where zero-copy views are refused. */
@@ -156,28 +160,6 @@ export class MlxBuffer<T extends ElementArray = ElementArray> {
 
   [Symbol.dispose](): void {
     if (!this.stale) this.dispose();
-  }
-
-  /**
-   * The lease's own view under `strictViews` (it starts at the lease's first byte), else the
-   * whole allocation's.
-   */
-  private contents(where: string): ArrayBuffer {
-    this.checkLive(where);
-    const slot = this.slot;
-    const contents = slot.leaseView ?? slot.handle.contents();
-    if (contents === null) {
-      throw new MlxError(
-        "UNSUPPORTED_BACKEND",
-        `${where}: this runtime refuses zero-copy external buffers (V8 sandbox); use read() and write()`,
-      );
-    }
-    return contents;
-  }
-
-  /** Where the lease starts in `contents`: 0 in its own view, its offset in the allocation's. */
-  private viewOffset(contents: ArrayBuffer): number {
-    return contents === this.slot.leaseView ? 0 : (this.slot.offset ?? 0);
   }
 
   private checkLive(where: string): void {

@@ -29,6 +29,7 @@ export {
   type ElementArrayConstructor,
   type ElementArrayOf,
 } from "./dtype.js";
+export { type LeaseId, LeaseIds } from "./lease-ids.js";
 export { clearCache, setCacheLimit, setMemoryLimit } from "./memory-limits.js";
 export {
   getActiveMemory,

@@ -10,6 +10,7 @@ import type { NativeAllocOptions } from "@mlx/metal-native";
 import { ResidencyBinding } from "@mlx/residency";
 import { ARENA_POLICY, arenaStore, type SlabHazardTracking } from "./arena-source.js";
 import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
+import { BlockOwner, leaseIdSpace } from "./lease-id-space.js";
 import type { LeaseStore } from "./lease-store.js";
 import { EndingViews } from "./lease-views.js";
 import {
@@ -46,6 +47,8 @@ export class PoolResources implements PoolMemory {
   readonly slabHazardTracking: SlabHazardTracking | undefined;
   /** Allocations of this pool registered in the bound set: the binding lasts while any is. */
   private boundMembers = 0;
+  /** The lease id entries this pool's `LeaseIds` holds; given back at dispose. */
+  readonly leaseIdBlocks = new BlockOwner();
   /** Whether `registerExisting` registered into the bound set (which then stays bound). */
   private boundByExisting = false;
 
@@ -173,6 +176,7 @@ export class PoolResources implements PoolMemory {
     if (this.disposed) return;
     this.disposed = true;
     livePools.delete(this);
+    leaseIdSpace.releaseBlocks(this.leaseIdBlocks);
     const ending = this.strictViews ? new EndingViews() : null;
     if (ending !== null) this.buckets.forEachInUse((slot) => ending.add(slot));
     // The binding stays: slots behind a pending fence are freed when it settles, through it.

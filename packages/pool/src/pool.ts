@@ -1,9 +1,10 @@
 import { BucketPool, disposedError, type SizePolicy, type Slot } from "@mlx/bucket-pool";
 import { describeValue, MlxError } from "@mlx/errors";
-import { type BufferOwner, MlxBuffer } from "./buffer.js";
+import { MlxBuffer } from "./buffer.js";
 import { MlxDevice } from "./device.js";
 import type { DeviceMemory, NativeAllocation } from "./device-memory.js";
 import type { DType, ElementArrayOf } from "./dtype.js";
+import { type LeaseIdPool, LeaseIds } from "./lease-ids.js";
 import type { LeaseSlot } from "./lease-store.js";
 import { beginLeaseView, EndingViews, endLeaseView } from "./lease-views.js";
 import { afterReturn, limits } from "./memory-registry.js";
@@ -24,7 +25,7 @@ export type AllocRequest = readonly [number, DType, readonly number[]];
  * A pool hit never calls into native code and allocates only the returned handle; `reset` makes
  * no native call unless a cache limit frees memory.
  */
-export class MlxBufferPool implements BufferOwner {
+export class MlxBufferPool implements LeaseIdPool {
   private readonly resources: PoolResources;
   /** Device admitted last: allocations on it skip the admission checks. */
   private lastDevice: unknown = NO_DEVICE;
@@ -32,6 +33,8 @@ export class MlxBufferPool implements BufferOwner {
   private recorder: TraceRecorder | null = null;
   /** `PoolOptions.strictViews`, read once: the default path pays one test of it. */
   private readonly strictViews: boolean;
+  /** This pool's leases by number, made by the first `leaseIds()`. */
+  private ids: LeaseIds | null = null;
 
   constructor(options: PoolOptions = {}) {
     if (typeof options !== "object" || options === null) {
@@ -232,12 +235,23 @@ export class MlxBufferPool implements BufferOwner {
         { value: buffer.address },
       );
     }
+    this.endLease(buffer.slot, buffer.generation, options, buffer);
+  }
+
+  /** @internal `release` once the lease is known to be this pool's (see `LeaseIdPool`). */
+  endLease(
+    slot: LeaseSlot,
+    generation: number,
+    options: FenceOptions | undefined,
+    key: unknown,
+  ): void {
+    const resources = this.resources;
     // Taken first: the store may merge the freed range away (the view is ended all the same).
-    const view = this.strictViews ? buffer.slot.leaseView : null;
-    resources.buckets.release(buffer.slot, buffer.generation, fenceOf(options));
-    if (view !== null) endLeaseView(buffer.slot, view);
+    const view = this.strictViews ? slot.leaseView : null;
+    resources.buckets.release(slot, generation, fenceOf(options));
+    if (view !== null) endLeaseView(slot, view);
     resources.commitResidency();
-    if (this.recorder !== null) this.recorder.release(buffer);
+    if (this.recorder !== null) this.recorder.release(key);
     if (limits.cacheLimited) afterReturn(resources);
   }
 
@@ -248,9 +262,11 @@ export class MlxBufferPool implements BufferOwner {
   reset(options?: FenceOptions): void {
     const resources = this.resources;
     resources.checkOpen("reset");
-    if (this.strictViews) resetStrict(resources, fenceOf(options));
+    const after = fenceOf(options);
+    if (this.strictViews) resetStrict(resources, after, this.ids);
     else {
-      resources.buckets.reset(fenceOf(options));
+      resources.buckets.reset(after);
+      this.ids?.restart();
       resources.commitResidency();
     }
     if (this.recorder !== null) this.recorder.reset();
@@ -390,6 +406,42 @@ export class MlxBufferPool implements BufferOwner {
     this.release(buffer);
   }
 
+  /**
+   * This pool's leases by number ({@link LeaseIds}): `alloc` there allocates nothing per lease.
+   * The same object every call.
+   */
+  leaseIds(): LeaseIds {
+    this.resources.checkOpen("leaseIds");
+    if (this.ids === null) this.ids = new LeaseIds(this, this.resources.leaseIdBlocks);
+    return this.ids;
+  }
+
+  /** @internal `LeaseIds.alloc`'s lease: `alloc` without dtype and shape. */
+  leaseSlot(device: MlxDevice, byteLength: number): LeaseSlot {
+    const admitted = device === this.lastDevice && !device.disposed;
+    if (!admitted) this.checkPoolAndDevice(device, "LeaseIds.alloc");
+    device.checkLength("LeaseIds.alloc", byteLength);
+    if (!admitted) this.admit(device);
+    const slot = this.resources.buckets.acquirePrechecked(byteLength, device.memory);
+    if (this.strictViews) beginLeaseView(slot, byteLength);
+    return slot;
+  }
+
+  /** @internal */
+  traceAlloc(key: unknown, byteLength: number): void {
+    if (this.recorder !== null) this.recorder.alloc(key, byteLength);
+  }
+
+  /** @internal */
+  checkOpen(where: string): void {
+    this.resources.checkOpen(where);
+  }
+
+  /** @internal Whether `dispose` ran. */
+  get disposed(): boolean {
+    return this.resources.disposed;
+  }
+
   /** What `alloc` checks when the device is not the one it admitted last. */
   private checkPoolAndDevice(device: MlxDevice, where: string): void {
     this.resources.checkOpen(where);
@@ -413,10 +465,15 @@ export class MlxBufferPool implements BufferOwner {
  * `reset` under `strictViews`: once the reset is accepted, every ended lease's view is detached
  * (fenced or not: the leases are stale at once), and no view of a lease that goes on.
  */
-function resetStrict(resources: PoolResources, after: PromiseLike<unknown> | undefined): void {
+function resetStrict(
+  resources: PoolResources,
+  after: PromiseLike<unknown> | undefined,
+  ids: LeaseIds | null,
+): void {
   const ending = new EndingViews();
   resources.buckets.forEachInUse((slot) => ending.add(slot));
   resources.buckets.reset(after);
+  ids?.restart();
   ending.detach();
   resources.commitResidency();
 }

@@ -18,21 +18,22 @@ export interface PoolTrace {
  * the trace never frees an id it did not allocate.
  */
 export class TraceRecorder {
-  private readonly ids = new Map<object, number>();
+  /** Keyed by what names the lease: its `MlxBuffer`, or its lease id. */
+  private readonly ids = new Map<unknown, number>();
   private readonly steps: TraceOp[][] = [];
   private step: TraceOp[] = [];
   private nextId = 0;
 
-  alloc(buffer: object, byteLength: number): void {
+  alloc(lease: unknown, byteLength: number): void {
     const id = this.nextId++;
-    this.ids.set(buffer, id);
+    this.ids.set(lease, id);
     this.step.push(["a", id, byteLength]);
   }
 
-  release(buffer: object): void {
-    const id = this.ids.get(buffer);
+  release(lease: unknown): void {
+    const id = this.ids.get(lease);
     if (id === undefined) return;
-    this.ids.delete(buffer);
+    this.ids.delete(lease);
     this.step.push(["f", id]);
   }
 

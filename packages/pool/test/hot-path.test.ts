@@ -51,6 +51,34 @@ describe("hot path", () => {
     dev.dispose();
   });
 
+  it("a lease by id on a hit and reset make no native call", () => {
+    const dev = openDevice();
+    const pool = new MlxBufferPool();
+    const ids = pool.leaseIds();
+    const sizes = [8, 512, 1536, 3072, 6144, 98304, 512, 8];
+    const warm = sizes.map((n) => ids.buffer(ids.alloc(dev, n), DType.U8, [n]));
+    pool.reset();
+    const counter = { reads: 0 };
+    const restores = [countReads(counter, dev.memory, "native")];
+    for (const buffer of warm) restores.push(countReads(counter, buffer.slot.handle, "native"));
+    const set = dev.memory.residency;
+    if (set !== undefined) restores.push(countReads(counter, set, "native"));
+    try {
+      for (let round = 0; round < 50; round++) {
+        for (const n of sizes) ids.alloc(dev, n);
+        pool.reset();
+      }
+      expect(counter.reads).toBe(0);
+      ids.alloc(dev, 1 << 20);
+      expect(counter.reads).toBeGreaterThan(0);
+    } finally {
+      for (const restore of restores) restore();
+    }
+    expect(pool.stats()).toMatchObject({ misses: sizes.length + 1, hits: 50 * sizes.length });
+    pool.dispose();
+    dev.dispose();
+  });
+
   it("the zero-copy view is made on the first bytes() or typed(), once per allocation", () => {
     // Residency off: the set would refuse the counting proxies the test hands it.
     const dev = openDevice({ residency: false });
