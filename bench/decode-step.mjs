@@ -1,6 +1,7 @@
-// The hot-path benchmark: pooled alloc + reset share on the real decode step, handles kept,
-// against the JavaScript floor and the peers (TensorFlow.js BufferManager, ONNX Runtime Web
-// GpuDataManager, fake GPU device, same sizes), and the per-token p50/p99 at ~700 allocations
+// The hot-path benchmark: pooled alloc + reset share on the real decode step, handles kept, and
+// by lease id (LeaseIds, ids kept), against the JavaScript floor and the peers (TensorFlow.js
+// BufferManager, ONNX Runtime Web GpuDataManager, fake GPU device, same sizes), and the
+// per-token p50/p99 at ~700 allocations
 // per token; each figure the median over several processes (bench/decode-step-process.mjs).
 // Run: pnpm turbo run build --filter=@mlx/cli... && node bench/decode-step.mjs [--processes 5] [--backend host] [--json] [--json-out FILE]
 import { writeFileSync } from "node:fs";
@@ -25,6 +26,8 @@ const summary = {
   tfjsOverPool: over((r) => r.ratios.tfjsOverPool),
   ortOverPool: over((r) => r.ratios.ortOverPool),
   allocBatchOverAlloc: over((r) => r.ratios.allocBatchOverAlloc),
+  leaseIdsOverFloor: over((r) => r.ratios.leaseIdsOverFloor),
+  leaseIdsOverAlloc: over((r) => r.ratios.leaseIdsOverAlloc),
   fencedOverPlainReset: over((r) => r.ratios.fencedOverPlainReset),
   fencedOverPlainResetToken: over((r) => r.ratios.fencedOverPlainResetToken),
   token: {
@@ -65,6 +68,9 @@ else {
   console.log(`tfjs / pool:         ${range(summary.tfjsOverPool)}x`);
   console.log(`ort / pool:          ${range(summary.ortOverPool)}x`);
   console.log(`allocBatch / alloc:  ${range(summary.allocBatchOverAlloc)}x`);
+  console.log(
+    `by lease id / floor: ${range(summary.leaseIdsOverFloor)}x; by lease id / alloc: ${range(summary.leaseIdsOverAlloc)}x`,
+  );
   console.log(
     `fenced / plain reset (steps awaited alike): ${range(summary.fencedOverPlainReset)}x; on a token of ${summary.token.allocsPerToken} allocations: ${range(summary.fencedOverPlainResetToken)}x`,
   );

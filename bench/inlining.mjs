@@ -3,7 +3,7 @@
 // --trace-turbo-inlining in several processes and reads which functions TurboFan inlined into
 // `decodeStep` and `leaseStep`, with their bytecode sizes, against V8's
 // cumulative budget (--max-inlined-bytecode-size-cumulative, 920 bytes on Node 20).
-// Run: pnpm turbo run build --filter=@mlx/pool... && node bench/inlining.mjs [--processes 5] [--json]
+// Run: pnpm turbo run build --filter=@mlx/pool... && node bench/inlining.mjs [--processes 5] [--backend host] [--json]
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { arg, machine } from "./processes.mjs";
@@ -40,12 +40,13 @@ const HOT_BY_ID = [
 ];
 const BUDGET = 920;
 const processes = Number(arg("--processes", "5"));
+const backend = arg("--backend", "host");
 const probe = fileURLToPath(new URL("./inlining-probe.mjs", import.meta.url));
 
 const runs = [];
 for (let p = 0; p < processes; p++) {
   const trace = (mode) => {
-    const out = execFileSync(process.execPath, ["--trace-turbo-inlining", probe, "host", mode], {
+    const out = execFileSync(process.execPath, ["--trace-turbo-inlining", probe, backend, mode], {
       encoding: "utf8",
       maxBuffer: 1 << 28,
     });
@@ -78,6 +79,7 @@ for (let p = 0; p < processes; p++) {
 }
 const summary = {
   machine: machine(),
+  backend,
   budget: BUDGET,
   processes,
   hotBytecodeBytes: runs.map((r) => r.hotBytecodeBytes),
@@ -88,7 +90,7 @@ const summary = {
 };
 if (process.argv.includes("--json")) console.log(JSON.stringify({ ...summary, runs }, null, 2));
 else {
-  console.log(`${summary.machine}; ${processes} processes`);
+  console.log(`${summary.machine}; backend ${backend}; ${processes} processes`);
   console.log(
     `hit path bytecode: ${summary.hotBytecodeBytes.join(", ")} bytes; by id ${summary.hotBytecodeBytesById.join(", ")} (V8's cumulative inlining budget ${BUDGET})`,
   );

@@ -4,7 +4,7 @@
 // measured natively by the CUDA test addon. Reports the goal ratio, cudaMalloc+cudaFree over
 // the pooled hit (>= 200x) with an MlxBuffer handle and by lease id, and the JavaScript floor
 // that bounds a pool handing out handles. Prints one JSON object.
-// Run: node gpu-bench.mjs [trace] [host,cuda]
+// Run: node gpu-bench.mjs [trace] [host,cuda,cuda-no-residency]
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { type Measurement, measure, spreadOf } from "../../packages/cli/src/timing.js";
@@ -19,8 +19,11 @@ const trace = JSON.parse(readFileSync(tracePath, "utf8")) as {
 };
 const sizes = (trace.steps[5] ?? []).filter((op) => op[0] === "a").map((op) => op[2]);
 
-function benchBackend(backend: "host" | "cuda") {
-  const device = MlxDevice.open({ backend });
+type BenchBackend = "host" | "cuda" | "cuda-no-residency";
+
+function benchBackend(name: BenchBackend) {
+  const backend = name === "host" ? "host" : "cuda";
+  const device = MlxDevice.open({ backend, residency: name !== "cuda-no-residency" });
   const pool = new MlxBufferPool();
   const shapes = sizes.map((n) => [n]);
   for (let i = 0; i < sizes.length; i++)
@@ -28,14 +31,15 @@ function benchBackend(backend: "host" | "cuda") {
   pool.reset();
   const rounds = 200;
   const held: unknown[] = new Array(sizes.length);
-  const pooled = measureNs(() => {
+  const pooledSteps = () => {
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < sizes.length; i++)
         held[i] = pool.alloc(device, sizes[i] as number, DType.U8, shapes[i] as number[]);
       pool.reset();
     }
     return rounds * sizes.length;
-  });
+  };
+  const pooled = measureNs(pooledSteps);
   // The same step by lease id (LeaseIds.alloc): no handle per lease, ids kept as numbers.
   const ids = pool.leaseIds();
   const idsHeld: number[] = new Array<number>(sizes.length).fill(0);
@@ -46,6 +50,9 @@ function benchBackend(backend: "host" | "cuda") {
     }
     return rounds * sizes.length;
   });
+  // The first measurement again, later in the process: a gap between the two is warm-up or the
+  // machine, not the pool.
+  const pooledAgain = measureNs(pooledSteps);
   const direct = measureNs(
     () => {
       const held = sizes.map((n, i) => device.allocBuffer(n, DType.U8, shapes[i] as number[]));
@@ -57,11 +64,12 @@ function benchBackend(backend: "host" | "cuda") {
   const misses = pool.stats().misses;
   pool.dispose();
   const result = {
-    backend,
+    backend: name,
     device: device.name,
     residency: device.residencySetsEnabled,
     pooledNsPerAlloc: pooled,
     leaseIdNsPerAlloc: byId,
+    pooledAgainNsPerAlloc: pooledAgain,
     directNsPerAlloc: direct,
     directOverPooled: direct.median / pooled.median,
     missesDuringBench: misses,
@@ -127,7 +135,7 @@ function floorNsPerAlloc(): Measurement {
 const floor = floorNsPerAlloc();
 // The backends to measure (argv 3, comma-separated; default both). One per process gives each
 // its own JIT feedback, as a program using one backend has.
-const backendNames = (process.argv[3] ?? "host,cuda").split(",") as ("host" | "cuda")[];
+const backendNames = (process.argv[3] ?? "host,cuda").split(",") as BenchBackend[];
 const backends = backendNames.map((b) => {
   try {
     return benchBackend(b);

@@ -28,18 +28,23 @@ for p in 1 2 3 4 5; do
   /tmp/node $G/gpu-bench.mjs $G/decode-mistral-small.json cuda > "$OUT/bench-$p.json" 2> "$OUT/bench-$p.err" || status=1
   tail -5 "$OUT/bench-$p.err"
   /tmp/node $G/gpu-bench.mjs $G/decode-mistral-small.json host > "$OUT/bench-host-$p.json" 2> "$OUT/bench-host-$p.err" || status=1
+  /tmp/node $G/gpu-bench.mjs $G/decode-mistral-small.json cuda-no-residency > "$OUT/bench-nores-$p.json" 2> "$OUT/bench-nores-$p.err" || status=1
 done
 /tmp/node -e '
 const fs = require("fs");
 const read = (name) => [1, 2, 3, 4, 5].map((p) => JSON.parse(fs.readFileSync(process.argv[1] + "/" + name + p + ".json", "utf8")));
 const runs = read("bench-");
 const hostRuns = read("bench-host-");
+const noResidencyRuns = read("bench-nores-");
 const pick = (f) => runs.map(f).filter((x) => typeof x === "number").sort((a, b) => a - b);
 const show = (name, xs) => console.log(name + ": median " + xs[Math.floor(xs.length / 2)]?.toFixed(1) + " (range " + xs[0]?.toFixed(1) + "-" + xs.at(-1)?.toFixed(1) + ", " + xs.length + " processes)");
 const pickFrom = (rs, f) => rs.map(f).filter((x) => typeof x === "number").sort((a, b) => a - b);
 show("pooled hit + reset share, ns per alloc, host (own processes)", pickFrom(hostRuns, (r) => r.backends[0]?.pooledNsPerAlloc?.median));
 show("pooled hit + reset share, ns per alloc, cuda", pick((r) => r.backends[0]?.pooledNsPerAlloc?.median));
+show("the same, measured again later in the process, cuda", pick((r) => r.backends[0]?.pooledAgainNsPerAlloc?.median));
+show("pooled hit + reset share, ns per alloc, cuda with residency off", pickFrom(noResidencyRuns, (r) => r.backends[0]?.pooledNsPerAlloc?.median));
 show("by lease id (LeaseIds.alloc) + reset share, ns per alloc, cuda", pick((r) => r.backends[0]?.leaseIdNsPerAlloc?.median));
+show("by lease id, ns per alloc, host (own processes)", pickFrom(hostRuns, (r) => r.backends[0]?.leaseIdNsPerAlloc?.median));
 show("cudaMallocManaged+cudaFree, ns per alloc", pick((r) => r.rawCuda?.managed?.median));
 show("cudaMallocManaged+cudaFree / pooled hit (the pool allocates managed memory on cuda)", pick((r) => r.ratios?.cudaMallocManagedOverPooled));
 show("device.allocBuffer + dispose / pooled hit, cuda", pick((r) => r.backends[0]?.directOverPooled));
@@ -57,6 +62,12 @@ MLX_BENCH_PEERS=$PWD/$G/bench/peers BENCH_TRACE=$PWD/$G/decode-mistral-small.jso
   /tmp/node $G/bench/decode-step.mjs --processes 5 --backend host --json-out "$OUT/decode-step.json" \
   > "$OUT/decode-step.txt" 2> "$OUT/decode-step.err" || status=1
 cat "$OUT/decode-step.txt"; tail -5 "$OUT/decode-step.err"
+# Whether alloc's hit path (and LeaseIds.alloc's) is inlined whole, per backend: a cuda process
+# slower than a host one would show here first.
+for b in host cuda; do
+  /tmp/node $G/bench/inlining.mjs --processes 5 --backend $b > "$OUT/inlining-$b.txt" 2>&1 || status=1
+  cat "$OUT/inlining-$b.txt"
+done
 # The device tool brings back only a few files: everything else travels in one archive.
 (cd "$OUT" && tar czf results.tgz --exclude results.tgz --exclude summary.txt ./* && find . -type f ! -name results.tgz ! -name bench-summary.txt -delete)
 exit $status
