@@ -3,7 +3,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DType, MlxBufferPool } from "../src/index.js";
-import { BLOCK_SIZE, INDEX_SPAN, leaseIdSpace, MAX_STAMP } from "../src/lease-id-space.js";
+import {
+  BLOCK_SIZE,
+  BlockOwner,
+  INDEX_SPAN,
+  leaseIdSpace,
+  MAX_STAMP,
+} from "../src/lease-id-space.js";
 import { devicesDisposedAfterEach, expectMlxError, manualFence, settle } from "./helpers.js";
 
 const device = devicesDisposedAfterEach();
@@ -170,6 +176,37 @@ describe("LeaseIds", () => {
     expect(pool.stats()).toEqual(before);
     pool.dispose();
     other.dispose();
+  });
+
+  it("a full id space is MEMORY_LIMIT and changes nothing", () => {
+    const dev = device();
+    const pool = new MlxBufferPool();
+    const ids = pool.leaseIds();
+    const warm = ids.alloc(dev, 64);
+    pool.reset();
+    // Every other block of the process taken by one holder, as if by other pools.
+    const hog = new BlockOwner();
+    let full: unknown;
+    try {
+      for (;;) leaseIdSpace.takeBlock(hog);
+    } catch (error) {
+      full = error;
+    }
+    try {
+      expect((full as { code?: string }).code).toBe("MEMORY_LIMIT");
+      // This pool's block still serves after a reset ...
+      for (let i = 0; i < BLOCK_SIZE; i++) ids.alloc(dev, 64);
+      const before = pool.stats();
+      // ... and one lease more needs a block there is not.
+      const error = expectMlxError(() => ids.alloc(dev, 64), "MEMORY_LIMIT");
+      expect(error.message).toContain(String(INDEX_SPAN));
+      expect(pool.stats()).toEqual(before);
+      expect(ids.isLive(warm)).toBe(false);
+    } finally {
+      leaseIdSpace.releaseBlocks(hog);
+    }
+    expect(ids.isLive(ids.alloc(dev, 64))).toBe(true);
+    pool.dispose();
   });
 
   it("an MlxBuffer of a lease is the same lease: ending it ends the id", () => {

@@ -68,6 +68,27 @@ describe("README", () => {
     }
   }, 120_000);
 
+  it("its lease-id example runs and prints what its comments say", () => {
+    const readme = readFileSync(join(packageDir, "README.md"), "utf8");
+    const example = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].find((m) =>
+      m[1]?.includes("pool.leaseIds()"),
+    )?.[1];
+    expect(example).toBeDefined();
+    const dir = mkdtempSync(join(packageDir, ".readme-"));
+    try {
+      const file = join(dir, "lease-ids.mjs");
+      writeFileSync(file, example as string);
+      const output = execFileSync(process.execPath, [file], { encoding: "utf8" });
+      expect(output).toContain("token 0: live=false hits=0");
+      // The second token reuses both buffers: the released one and the reset one.
+      expect(output).toContain("token 1: live=false hits=2");
+      expect(output).toContain("token 2: live=false hits=4");
+      expect(output).toContain("STALE_BUFFER");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("its arena example runs and prints what its comments say", () => {
     const readme = readFileSync(join(packageDir, "README.md"), "utf8");
     const example = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].find((m) =>
