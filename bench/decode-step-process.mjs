@@ -202,22 +202,29 @@ side.device.dispose();
 // Part 2: the per-token tail at ~700 allocations per token, GC counted while it runs.
 const token = tokenSizes(allocsPerToken);
 const tail = steppers(token, BufferManager, createGpuDataManager);
-const gc = { minor: 0, major: 0, ns: 0 };
-const observer = new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) {
-    if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
-    else if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
-    gc.ns += entry.duration * 1e6;
-  }
-});
-const tokenStep = tail.steps["@mlx/pool"];
-for (let w = 0; w < 500; w++) tokenStep();
-observer.observe({ entryTypes: ["gc"] });
-const tokenTimes = timeEach(tokenStep, tokens);
-await new Promise((resolve) => setTimeout(resolve, 100));
-observer.disconnect();
-const tokenTail = tailOf(tokenTimes);
-const tokenTotalNs = tokenTimes.reduce((a, b) => a + b, 0);
+/** Times `step` once per token, counting the collections that run meanwhile. */
+async function tokenTailOf(step) {
+  const gc = { minor: 0, major: 0, ns: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+      else if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
+      gc.ns += entry.duration * 1e6;
+    }
+  });
+  for (let w = 0; w < 500; w++) step();
+  observer.observe({ entryTypes: ["gc"] });
+  const times = timeEach(step, tokens);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  observer.disconnect();
+  return { tail: tailOf(times), gc, totalNs: times.reduce((a, b) => a + b, 0) };
+}
+const byHandle = await tokenTailOf(tail.steps["@mlx/pool"]);
+const tokenTail = byHandle.tail;
+const gc = byHandle.gc;
+const tokenTotalNs = byHandle.totalNs;
+// The same token by lease id: no handle per lease, so nothing for a collector to do.
+const byId = await tokenTailOf(tail.steps["@mlx/pool leaseIds"]);
 // The control: the floor's own token, timed alike. Its tail is the machine's (the scheduler,
 // interrupts), not a pool's.
 const floorStep = tail.steps.floor;
@@ -243,6 +250,12 @@ console.log(
       floorP99OverMedian: floorTail.p99 / floorTail.median,
       gc,
       gcShareOfTime: gc.ns / tokenTotalNs,
+      byLeaseId: {
+        ns: byId.tail,
+        p99OverMedian: byId.tail.p99 / byId.tail.median,
+        gc: byId.gc,
+        gcShareOfTime: byId.gc.ns / byId.totalNs,
+      },
     },
   }),
 );

@@ -40,6 +40,12 @@ const summary = {
     scavengesPerProcess: over((r) => r.token.gc.minor),
     fullGcsPerProcess: over((r) => r.token.gc.major),
     gcShareOfTime: over((r) => r.token.gcShareOfTime),
+    byLeaseId: {
+      medianNs: over((r) => r.token.byLeaseId.ns.median),
+      p99OverMedian: over((r) => r.token.byLeaseId.p99OverMedian),
+      scavengesPerProcess: over((r) => r.token.byLeaseId.gc.minor),
+      fullGcsPerProcess: over((r) => r.token.byLeaseId.gc.major),
+    },
   },
   missesInTimedLoops: runs.reduce((n, r) => n + r.missesInTimedLoop, 0),
 };
@@ -80,6 +86,10 @@ else {
       { median: t.medianNs.median / 1e3, min: t.medianNs.min / 1e3, max: t.medianNs.max / 1e3 },
       1,
     )} µs, p99/median ${range(t.p99OverMedian)} (the floor's own token, the machine's tail: ${range(t.floorP99OverMedian)}), scavenges ${range(t.scavengesPerProcess, 0)}, full GCs ${range(t.fullGcsPerProcess, 0)}, GC ${range({ median: t.gcShareOfTime.median * 100, min: t.gcShareOfTime.min * 100, max: t.gcShareOfTime.max * 100 }, 1)}% of token time`,
+  );
+  const id = t.byLeaseId;
+  console.log(
+    `the same token by lease id: median ${range({ median: id.medianNs.median / 1e3, min: id.medianNs.min / 1e3, max: id.medianNs.max / 1e3 }, 1)} µs, p99/median ${range(id.p99OverMedian)}, scavenges ${range(id.scavengesPerProcess, 0)}, full GCs ${range(id.fullGcsPerProcess, 0)}`,
   );
   for (const [goal, met] of Object.entries(summary.goals))
     console.log(`  ${met ? "met    " : "NOT met"} ${goal}`);

@@ -65,9 +65,24 @@ cat "$OUT/decode-step.txt"; tail -5 "$OUT/decode-step.err"
 # Whether alloc's hit path (and LeaseIds.alloc's) is inlined whole, per backend: a cuda process
 # slower than a host one would show here first.
 for b in host cuda; do
-  /tmp/node $G/bench/inlining.mjs --processes 5 --backend $b > "$OUT/inlining-$b.txt" 2>&1 || status=1
+  BENCH_TRACE=$PWD/$G/decode-mistral-small.json \
+    /tmp/node $G/bench/inlining.mjs --processes 5 --backend $b > "$OUT/inlining-$b.txt" 2>&1 || status=1
   cat "$OUT/inlining-$b.txt"
 done
+# Processes of one benchmark land at two speeds here (the floor itself at ~22 or ~40 ns): one
+# process pinned to each core shows whether that is the core's doing.
+if command -v taskset > /dev/null; then
+  for c in $(seq 0 $(($(nproc) - 1))); do
+    taskset -c "$c" /tmp/node $G/gpu-bench.mjs $G/decode-mistral-small.json host > "$OUT/core-$c.json" 2>/dev/null || status=1
+  done
+  /tmp/node -e '
+const fs = require("fs");
+for (const f of fs.readdirSync(process.argv[1]).filter((f) => /^core-\d+\.json$/.test(f)).sort((a, b) => parseInt(a.slice(5)) - parseInt(b.slice(5)))) {
+  const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + f, "utf8"));
+  const b = r.backends[0];
+  console.log(f.replace(".json", "") + ": floor " + r.floorNsPerAlloc.median.toFixed(1) + " ns, pooled " + b.pooledNsPerAlloc?.median.toFixed(1) + " ns, by lease id " + b.leaseIdNsPerAlloc?.median.toFixed(1) + " ns");
+}' "$OUT" | tee "$OUT/cores.txt"
+fi
 # The device tool brings back only a few files: everything else travels in one archive.
 (cd "$OUT" && tar czf results.tgz --exclude results.tgz --exclude summary.txt ./* && find . -type f ! -name results.tgz ! -name bench-summary.txt -delete)
 exit $status
