@@ -43,13 +43,14 @@ function benchBackend(name: BenchBackend) {
   // The same step by lease id (LeaseIds.alloc): no handle per lease, ids kept as numbers.
   const ids = pool.leaseIds();
   const idsHeld: number[] = new Array<number>(sizes.length).fill(0);
-  const byId = measureNs(() => {
+  const idSteps = () => {
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < sizes.length; i++) idsHeld[i] = ids.alloc(device, sizes[i] as number);
       pool.reset();
     }
     return rounds * sizes.length;
-  });
+  };
+  const byId = measureNs(idSteps);
   // The first measurement again, later in the process: a gap between the two is warm-up or the
   // machine, not the pool.
   const pooledAgain = measureNs(pooledSteps);
@@ -61,6 +62,7 @@ function benchBackend(name: BenchBackend) {
     },
     { warmup: 2, samples: 9 },
   );
+  const sideBySide = backend === "cuda" ? sideBySideRatios(pooledSteps, idSteps) : null;
   const misses = pool.stats().misses;
   pool.dispose();
   const result = {
@@ -72,6 +74,7 @@ function benchBackend(name: BenchBackend) {
     pooledAgainNsPerAlloc: pooledAgain,
     directNsPerAlloc: direct,
     directOverPooled: direct.median / pooled.median,
+    sideBySide,
     missesDuringBench: misses,
   };
   device.dispose();
@@ -83,12 +86,53 @@ interface CudaTestAddon {
   rawAllocBench(kind: "managed" | "device", sizes: number[], rounds: number): number[];
 }
 
-function rawCuda(): Record<string, Spread> | { skipped: string } {
+/** The CUDA test addon, or why it is not usable here. */
+function cudaTestAddon(): CudaTestAddon | string {
   const path = process.env.MLX_CUDA_TEST_ADDON;
-  if (path === undefined) return { skipped: "MLX_CUDA_TEST_ADDON is not set" };
+  if (path === undefined) return "MLX_CUDA_TEST_ADDON is not set";
   const addon = createRequire(import.meta.url)(path) as CudaTestAddon;
   const status = addon.available();
-  if (!status.ok) return { skipped: status.reason ?? "cuda unavailable" };
+  return status.ok ? addon : (status.reason ?? "cuda unavailable");
+}
+
+/**
+ * The goal's ratios measured side by side: each round times the pooled step, the step by lease
+ * id, the floor and cudaMalloc/cudaMallocManaged + cudaFree of the same sizes back to back, and
+ * divides within the round. This machine's speed drifts (a whole process, or a phase of one,
+ * runs at half speed): ratios of figures taken seconds apart would mix two speeds.
+ */
+function sideBySideRatios(pooledSteps: () => number, idSteps: () => number) {
+  const addon = cudaTestAddon();
+  if (typeof addon === "string") return { skipped: addon };
+  const floorSteps = floorStepper();
+  const median = (xs: number[]) => spreadOf(xs).median;
+  const mallocOverPooled: number[] = [];
+  const mallocOverId: number[] = [];
+  const mallocOverFloor: number[] = [];
+  const managedOverPooled: number[] = [];
+  for (let round = 0; round < 15; round++) {
+    const pooled = measureNs(pooledSteps, { warmup: 1, samples: 5 }).median;
+    const byId = measureNs(idSteps, { warmup: 1, samples: 5 }).median;
+    const floor = measureNs(floorSteps, { warmup: 1, samples: 5 }).median;
+    const malloc = median(addon.rawAllocBench("device", sizes, 3));
+    const managed = median(addon.rawAllocBench("managed", sizes, 3));
+    mallocOverPooled.push(malloc / pooled);
+    mallocOverId.push(malloc / byId);
+    mallocOverFloor.push(malloc / floor);
+    managedOverPooled.push(managed / pooled);
+  }
+  return {
+    rounds: 15,
+    mallocOverPooled: spreadOf(mallocOverPooled),
+    mallocOverId: spreadOf(mallocOverId),
+    mallocOverFloor: spreadOf(mallocOverFloor),
+    managedOverPooled: spreadOf(managedOverPooled),
+  };
+}
+
+function rawCuda(): Record<string, Spread> | { skipped: string } {
+  const addon = cudaTestAddon();
+  if (typeof addon === "string") return { skipped: addon };
   const out: Record<string, Spread> = {};
   for (const kind of ["managed", "device"] as const) {
     addon.rawAllocBench(kind, sizes, 2); // warm-up
@@ -102,8 +146,9 @@ function rawCuda(): Record<string, Spread> | { skipped: string } {
  * What any JavaScript pool must at least do per alloc, on this host: a log2 class index, an
  * array pop and push, a fresh two-field wrapper kept as the caller keeps it (bench/decode-step's
  * floor). cudaMalloc+cudaFree over it bounds the ratio a pool handing out handles can reach.
+ * Returns a sample of 200 steps for `measure`.
  */
-function floorNsPerAlloc(): Measurement {
+function floorStepper(): () => number {
   const free: { c: number }[][] = Array.from({ length: 54 }, () => []);
   const inUse: { c: number }[] = [];
   const held: unknown[] = new Array(sizes.length);
@@ -126,13 +171,13 @@ function floorNsPerAlloc(): Measurement {
     inUse.length = 0;
   };
   step();
-  return measureNs(() => {
+  return () => {
     for (let r = 0; r < 200; r++) step();
     return 200 * sizes.length;
-  });
+  };
 }
 
-const floor = floorNsPerAlloc();
+const floor = measureNs(floorStepper());
 // The backends to measure (argv 3, comma-separated; default both). One per process gives each
 // its own JIT feedback, as a program using one backend has.
 const backendNames = (process.argv[3] ?? "host,cuda").split(",") as BenchBackend[];

@@ -55,6 +55,11 @@ show("JavaScript floor, ns per alloc", pick((r) => r.floorNsPerAlloc?.median));
 show("cudaMalloc+cudaFree / floor (the most a pool handing out handles can reach)", pick((r) => r.ratios?.cudaMallocOverFloor));
 show("pooled hit / floor", pick((r) => r.ratios?.pooledOverFloor));
 show("pooled hit by lease id / floor", pick((r) => r.ratios?.leaseIdOverFloor));
+console.log("side by side (each round times all of them back to back; the median of 15 rounds per process):");
+show("  cudaMalloc+cudaFree / pooled hit (goal >= 200)", pick((r) => r.backends[0]?.sideBySide?.mallocOverPooled?.median));
+show("  cudaMalloc+cudaFree / pooled hit by lease id (goal >= 200)", pick((r) => r.backends[0]?.sideBySide?.mallocOverId?.median));
+show("  cudaMalloc+cudaFree / floor", pick((r) => r.backends[0]?.sideBySide?.mallocOverFloor?.median));
+show("  cudaMallocManaged+cudaFree / pooled hit", pick((r) => r.backends[0]?.sideBySide?.managedOverPooled?.median));
 ' "$OUT" | tee "$OUT/bench-summary.txt"
 # The hot-path benchmark of bench/decode-step.mjs on this quieter host: floor, pool, allocBatch,
 # fenced reset, both peers, the per-token tail at ~700 allocations; 5 processes.
