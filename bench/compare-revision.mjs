@@ -2,7 +2,7 @@
 // git revision (default: main), side by side: each of several processes loads both builds and
 // alternates their samples, so drift hits both alike. Both use this checkout's native addon.
 // Nothing here is hand-maintained: the other revision is built from `git archive` each run.
-// Run: pnpm turbo run build --filter=@mlx/pool... && node bench/compare-revision.mjs [--rev main] [--processes 5] [--handles keep|discard] [--json]
+// Run: pnpm turbo run build --filter=@mlx/pool... && node bench/compare-revision.mjs [--rev main] [--processes 5] [--handles keep|discard] [--reset plain|fenced] [--json]
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +19,7 @@ const arg = (name, fallback) => {
 const rev = arg("--rev", "main");
 const processes = Number(arg("--processes", "5"));
 const handles = arg("--handles", "keep");
+const reset = arg("--reset", "plain");
 const addon = join(root, "packages/metal-native/build/Release/mlx_native.node");
 if (!existsSync(addon) || !existsSync(join(root, "packages/pool/dist/index.js"))) {
   throw new Error("build first: pnpm turbo run build --filter=@mlx/pool...");
@@ -33,7 +34,7 @@ try {
   for (let p = 0; p < processes; p++) {
     const out = execFileSync(
       process.execPath,
-      [join(root, "bench/hot-path-sample.mjs"), other, current, String(p % 2), handles],
+      [join(root, "bench/hot-path-sample.mjs"), other, current, String(p % 2), handles, reset],
       { env: { ...process.env, MLX_NATIVE_ADDON: addon }, encoding: "utf8" },
     );
     const run = JSON.parse(out.trim().split("\n").at(-1));
@@ -43,6 +44,7 @@ try {
   const summary = {
     rev,
     handles,
+    reset,
     backend: runs[0].backend,
     allocsPerStep: runs[0].allocsPerStep,
     processes,

@@ -1,11 +1,13 @@
 // One process of bench/compare-revision.mjs: two builds of @mlx/pool (argv 2 and 3), their
 // pooled decode step timed in alternating samples; prints one JSON line. argv 5 "discard" drops
-// each handle at once (as the GPU bench did before it kept them), so V8 may elide the handle.
+// each handle at once (as the GPU bench did before it kept them), so V8 may elide the handle;
+// argv 6 "fenced" resets with `{ after }` and awaits the fence after each step (as
+// bench/decode-step's fenced figure does), so that the fenced reset's own cost is compared.
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { measure, quantile } from "./measure.mjs";
+import { measure, measureAsync, quantile } from "./measure.mjs";
 
-const [otherPath, currentPath, order, handles = "keep"] = process.argv.slice(2);
+const [otherPath, currentPath, order, handles = "keep", reset = "plain"] = process.argv.slice(2);
 const trace = JSON.parse(
   readFileSync(
     new URL("../packages/cli/fixtures/decode-mistral-small.json", import.meta.url),
@@ -34,6 +36,23 @@ function setUp(lib) {
           pool.reset();
         };
   step();
+  if (reset === "fenced") {
+    const settled = Promise.resolve();
+    const fence = { after: settled };
+    const fencedStep = async () => {
+      for (let i = 0; i < sizes.length; i++) held[i] = pool.alloc(device, sizes[i], u8, shapes[i]);
+      pool.reset(fence);
+      await settled;
+      await settled;
+    };
+    return {
+      device,
+      sample: async () => {
+        for (let r = 0; r < rounds; r++) await fencedStep();
+        return rounds * sizes.length;
+      },
+    };
+  }
   return {
     device,
     sample: () => {
@@ -50,7 +69,11 @@ for (let k = 0; k < 12; k++) {
   const names = (k + Number(order)) % 2 === 0 ? ["other", "current"] : ["current", "other"];
   for (const name of names) {
     const side = name === "other" ? other : current;
-    results[name].push(measure(side.sample, { warmup: 5, samples: 9 }).median);
+    const m =
+      reset === "fenced"
+        ? await measureAsync(side.sample, { warmup: 5, samples: 9 })
+        : measure(side.sample, { warmup: 5, samples: 9 });
+    results[name].push(m.median);
   }
 }
 const otherNs = quantile(results.other, 0.5);
@@ -59,6 +82,7 @@ console.log(
   JSON.stringify({
     backend: current.device.backend,
     handles,
+    reset,
     allocsPerStep: sizes.length,
     otherNs,
     currentNs,

@@ -106,7 +106,14 @@ export class BucketPool<H, Source = number> {
 
   /** Whether `slot` is leased under `generation` right now. */
   isLive(slot: Slot<H>, generation: number): boolean {
-    return slot.generation === generation && slot.state === SlotState.InUse;
+    // A slot of a fenced reset keeps state InUse until enumerated: only the live leases fill
+    // `inUse[0, inUseCount)`, so finding the slot there is exact.
+    return (
+      slot.generation === generation &&
+      slot.state === SlotState.InUse &&
+      slot.inUseIndex < this.inUseCount &&
+      this.inUse[slot.inUseIndex] === slot
+    );
   }
 
   /**
@@ -205,9 +212,11 @@ export class BucketPool<H, Source = number> {
       );
     }
     if (this.inUse[slot.inUseIndex] !== slot || slot.inUseIndex >= this.inUseCount) {
-      throw new MlxError("INVALID_ARGUMENT", "release: the lease belongs to another pool", {
-        value: slot.capacity,
-      });
+      throw new MlxError(
+        "INVALID_ARGUMENT",
+        "release: the lease is not one this pool has handed out (another pool's, or not leased)",
+        { value: slot.capacity },
+      );
     }
     // The fence is listened to before anything changes: a thenable that throws changes nothing.
     const batch = after === undefined ? null : this.listen(after);
@@ -251,13 +260,10 @@ export class BucketPool<H, Source = number> {
       this.inUse = batch.slots;
       batch.slots = fenced;
       batch.count = count;
-      // Its bytes are summed when read or settled, not here (see pendingByteLength).
+      // Its bytes are summed when read or settled, and its slots' state written Pending when
+      // enumerated (forEachSlot), not here: the generation alone ends the leases.
       batch.bytes = -1;
-      for (let i = 0; i < count; i++) {
-        const slot = fenced[i] as Slot<H>;
-        slot.generation++;
-        slot.state = SlotState.Pending;
-      }
+      for (let i = 0; i < count; i++) (fenced[i] as Slot<H>).generation++;
       this.pendingCount += count;
       this.filePending(batch);
     }
@@ -332,7 +338,11 @@ export class BucketPool<H, Source = number> {
     for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
     this.free.forEach(fn);
     for (const batch of this.pending) {
-      for (let i = 0; i < batch.count; i++) fn(batch.slots[i] as Slot<H>);
+      for (let i = 0; i < batch.count; i++) {
+        const slot = batch.slots[i] as Slot<H>;
+        slot.state = SlotState.Pending;
+        fn(slot);
+      }
     }
     for (const slot of this.quarantined) fn(slot);
   }

@@ -2,7 +2,11 @@
 export enum SlotState {
   Free = 0,
   InUse = 1,
-  /** Out of circulation until a fence settles (see `BucketPool.reset({ after })`). */
+  /**
+   * Out of circulation until a fence settles (see `BucketPool.reset({ after })`). A fenced
+   * reset leaves its slots' state as it was (their generation ends the leases) and
+   * `forEachSlot` writes Pending when it reaches them: read the state of a pending slot there.
+   */
   Pending = 2,
   /** Its fence rejected: the GPU may still use it, so it never returns to circulation. */
   Quarantined = 3,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BucketPool, Lease, type MlxError, pow2Divisions } from "../src/index.js";
+import { BucketPool, Lease, type MlxError, pow2Divisions, SlotState } from "../src/index.js";
 import { codeOf, fakePool, flushMicrotasks, manualFence } from "./fake-handles.js";
 
 describe("BucketPool: reuse", () => {
@@ -231,6 +231,33 @@ describe("BucketPool: fences", () => {
     expect(pool.stats()).toMatchObject({ pendingCount: 0, freeCount: 1 });
     expect(pool.acquire(64).handle).toBe(a.handle);
     expect(allocated).toHaveLength(2);
+  });
+
+  it("a fenced reset's slots read Pending where enumerated, and no generation makes them live", async () => {
+    const { pool } = fakePool();
+    const a = pool.acquire(64);
+    const leased = a.generation;
+    const b = pool.acquire(32);
+    const fence = manualFence();
+    pool.reset(fence.promise);
+    const c = pool.acquire(64);
+    // Neither the lease's generation nor the slot's next one names a live lease.
+    for (const g of [leased, a.generation]) expect(pool.isLive(a, g)).toBe(false);
+    const before = pool.stats();
+    expect(codeOf(() => pool.release(a, leased))).toBe("STALE_BUFFER");
+    expect(codeOf(() => pool.release(a, a.generation))).toBe("INVALID_ARGUMENT");
+    expect(pool.stats()).toEqual(before);
+    const seen = new Map<unknown, SlotState>();
+    pool.forEachSlot((slot) => seen.set(slot, slot.state));
+    expect(seen.get(a)).toBe(SlotState.Pending);
+    expect(seen.get(b)).toBe(SlotState.Pending);
+    expect(seen.get(c)).toBe(SlotState.InUse);
+    expect(pool.isLive(c, c.generation)).toBe(true);
+    fence.resolve();
+    await flushMicrotasks();
+    pool.forEachSlot((slot) => seen.set(slot, slot.state));
+    expect(seen.get(a)).toBe(SlotState.Free);
+    expect(pool.stats()).toMatchObject({ pendingCount: 0, freeCount: 2 });
   });
 
   it("a rejected fence quarantines its slots until clear", async () => {
