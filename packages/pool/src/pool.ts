@@ -263,12 +263,14 @@ export class MlxBufferPool implements LeaseIdPool {
     const resources = this.resources;
     resources.checkOpen("reset");
     const after = fenceOf(options);
-    if (this.strictViews) resetStrict(resources, after, this.ids);
+    if (this.strictViews) resetStrict(resources, after);
     else {
       resources.buckets.reset(after);
-      this.ids?.restart();
       resources.commitResidency();
     }
+    // Every lease ended: the ids' entries are reused from the first (a reset that threw leaves
+    // them in use; dead ones are reclaimed when needed).
+    this.ids?.restart();
     if (this.recorder !== null) this.recorder.reset();
     if (limits.cacheLimited) afterReturn(resources);
   }
@@ -416,7 +418,11 @@ export class MlxBufferPool implements LeaseIdPool {
     return this.ids;
   }
 
-  /** @internal `LeaseIds.alloc`'s lease: `alloc` without dtype and shape. */
+  /**
+   * @internal `LeaseIds.alloc`'s lease: `alloc` without dtype and shape. Written out rather than
+   * shared with `alloc`: one more call level put either hit path over V8's inlining budget in
+   * some processes (bench/inlining.mjs).
+   */
   leaseSlot(device: MlxDevice, byteLength: number): LeaseSlot {
     const admitted = device === this.lastDevice && !device.disposed;
     if (!admitted) this.checkPoolAndDevice(device, "LeaseIds.alloc");
@@ -465,15 +471,10 @@ export class MlxBufferPool implements LeaseIdPool {
  * `reset` under `strictViews`: once the reset is accepted, every ended lease's view is detached
  * (fenced or not: the leases are stale at once), and no view of a lease that goes on.
  */
-function resetStrict(
-  resources: PoolResources,
-  after: PromiseLike<unknown> | undefined,
-  ids: LeaseIds | null,
-): void {
+function resetStrict(resources: PoolResources, after: PromiseLike<unknown> | undefined): void {
   const ending = new EndingViews();
   resources.buckets.forEachInUse((slot) => ending.add(slot));
   resources.buckets.reset(after);
-  ids?.restart();
   ending.detach();
   resources.commitResidency();
 }

@@ -1,6 +1,6 @@
 // The pooled hot path (alloc on a hit, reset) must not cross into native code.
 import { describe, expect, it } from "vitest";
-import { DType, type MlxBuffer, MlxBufferPool } from "../src/index.js";
+import { DType, type MlxBuffer, MlxBufferPool, type MlxDevice } from "../src/index.js";
 import { openDevice } from "./helpers.js";
 
 /**
@@ -22,6 +22,27 @@ function countReads(counter: { reads: number }, owner: object, key: string): () 
   };
 }
 
+/**
+ * Counts every read of a native object the pooled path could call — the device's, each warm
+ * buffer's allocation's, the residency set's — while `run` runs; restores them after.
+ */
+function nativeReadsDuring(
+  dev: MlxDevice,
+  warm: readonly MlxBuffer[],
+  run: (counter: { reads: number }) => void,
+): void {
+  const counter = { reads: 0 };
+  const restores = [countReads(counter, dev.memory, "native")];
+  for (const buffer of warm) restores.push(countReads(counter, buffer.slot.handle, "native"));
+  const set = dev.memory.residency;
+  if (set !== undefined) restores.push(countReads(counter, set, "native"));
+  try {
+    run(counter);
+  } finally {
+    for (const restore of restores) restore();
+  }
+}
+
 describe("hot path", () => {
   it("alloc on a hit and reset make no native call", () => {
     const dev = openDevice();
@@ -29,12 +50,7 @@ describe("hot path", () => {
     const sizes = [8, 512, 1536, 3072, 6144, 98304, 512, 8];
     const warm = sizes.map((n) => pool.alloc(dev, n, DType.U8, [n]));
     pool.reset();
-    const counter = { reads: 0 };
-    const restores = [countReads(counter, dev.memory, "native")];
-    for (const buffer of warm) restores.push(countReads(counter, buffer.slot.handle, "native"));
-    const set = dev.memory.residency;
-    if (set !== undefined) restores.push(countReads(counter, set, "native"));
-    try {
+    nativeReadsDuring(dev, warm, (counter) => {
       for (let round = 0; round < 50; round++) {
         for (const n of sizes) pool.alloc(dev, n, DType.U8, [n]);
         pool.reset();
@@ -43,9 +59,7 @@ describe("hot path", () => {
       // The counter does see native calls: a miss crosses.
       pool.alloc(dev, 1 << 20, DType.U8, [1 << 20]);
       expect(counter.reads).toBeGreaterThan(0);
-    } finally {
-      for (const restore of restores) restore();
-    }
+    });
     expect(pool.stats()).toMatchObject({ misses: sizes.length + 1, hits: 50 * sizes.length });
     pool.dispose();
     dev.dispose();
@@ -58,12 +72,7 @@ describe("hot path", () => {
     const sizes = [8, 512, 1536, 3072, 6144, 98304, 512, 8];
     const warm = sizes.map((n) => ids.buffer(ids.alloc(dev, n), DType.U8, [n]));
     pool.reset();
-    const counter = { reads: 0 };
-    const restores = [countReads(counter, dev.memory, "native")];
-    for (const buffer of warm) restores.push(countReads(counter, buffer.slot.handle, "native"));
-    const set = dev.memory.residency;
-    if (set !== undefined) restores.push(countReads(counter, set, "native"));
-    try {
+    nativeReadsDuring(dev, warm, (counter) => {
       for (let round = 0; round < 50; round++) {
         for (const n of sizes) ids.alloc(dev, n);
         pool.reset();
@@ -71,9 +80,7 @@ describe("hot path", () => {
       expect(counter.reads).toBe(0);
       ids.alloc(dev, 1 << 20);
       expect(counter.reads).toBeGreaterThan(0);
-    } finally {
-      for (const restore of restores) restore();
-    }
+    });
     expect(pool.stats()).toMatchObject({ misses: sizes.length + 1, hits: 50 * sizes.length });
     pool.dispose();
     dev.dispose();

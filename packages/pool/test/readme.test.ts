@@ -7,6 +7,23 @@ import { describe, expect, it } from "vitest";
 
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
 
+/** Runs the README's `js` example that contains `marker` and returns what it printed. */
+function runJsExample(marker: string, file: string): string {
+  const readme = readFileSync(join(packageDir, "README.md"), "utf8");
+  const example = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].find((m) =>
+    m[1]?.includes(marker),
+  )?.[1];
+  expect(example).toBeDefined();
+  // Inside the package folder, so that `@mlx/pool` resolves to this package's build.
+  const dir = mkdtempSync(join(packageDir, ".readme-"));
+  try {
+    writeFileSync(join(dir, file), example as string);
+    return execFileSync(process.execPath, [join(dir, file)], { encoding: "utf8" });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("README", () => {
   it("its example runs against the built package and prints the stats it promises", () => {
     const readme = readFileSync(join(packageDir, "README.md"), "utf8");
@@ -69,46 +86,22 @@ describe("README", () => {
   }, 120_000);
 
   it("its lease-id example runs and prints what its comments say", () => {
-    const readme = readFileSync(join(packageDir, "README.md"), "utf8");
-    const example = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].find((m) =>
-      m[1]?.includes("pool.leaseIds()"),
-    )?.[1];
-    expect(example).toBeDefined();
-    const dir = mkdtempSync(join(packageDir, ".readme-"));
-    try {
-      const file = join(dir, "lease-ids.mjs");
-      writeFileSync(file, example as string);
-      const output = execFileSync(process.execPath, [file], { encoding: "utf8" });
-      expect(output).toContain("token 0: live=false hits=0");
-      // The second token reuses both buffers: the released one and the reset one.
-      expect(output).toContain("token 1: live=false hits=2");
-      expect(output).toContain("token 2: live=false hits=4");
-      expect(output).toContain("STALE_BUFFER");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const output = runJsExample("pool.leaseIds()", "lease-ids.mjs");
+    expect(output).toContain("token 0: live=false hits=0");
+    // The second token reuses both buffers: the released one and the reset one.
+    expect(output).toContain("token 1: live=false hits=2");
+    expect(output).toContain("token 2: live=false hits=4");
+    expect(output).toContain("STALE_BUFFER");
   });
 
   it("its arena example runs and prints what its comments say", () => {
-    const readme = readFileSync(join(packageDir, "README.md"), "utf8");
-    const example = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].find((m) =>
-      m[1]?.includes('policy: "arena"'),
-    )?.[1];
-    expect(example).toBeDefined();
-    const dir = mkdtempSync(join(packageDir, ".readme-"));
-    try {
-      const file = join(dir, "arena.mjs");
-      writeFileSync(file, example as string);
-      const output = execFileSync(process.execPath, [file], { encoding: "utf8" });
-      expect(output.trim().split("\n")).toEqual([
-        "0 65536 1024 100096",
-        "true",
-        "true 1",
-        "7",
-        "fresh-only 1",
-      ]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const output = runJsExample('policy: "arena"', "arena.mjs");
+    expect(output.trim().split("\n")).toEqual([
+      "0 65536 1024 100096",
+      "true",
+      "true 1",
+      "7",
+      "fresh-only 1",
+    ]);
   });
 });
