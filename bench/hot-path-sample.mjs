@@ -1,6 +1,7 @@
 // One process of bench/compare-revision.mjs: two builds of @mlx/pool (argv 2 and 3), their
 // pooled decode step timed in alternating samples; prints one JSON line. argv 5 "discard" drops
-// each handle at once (as the GPU bench did before it kept them), so V8 may elide the handle;
+// each handle at once (as the GPU bench did before it kept them), so V8 may elide the handle,
+// "batch" leases the step with one allocBatch;
 // argv 6 "fenced" resets with `{ after }` and awaits the fence after each step (as
 // bench/decode-step's fenced figure does), so that the fenced reset's own cost is compared.
 import { readFileSync } from "node:fs";
@@ -23,19 +24,28 @@ function setUp(lib) {
   const pool = new lib.MlxBufferPool();
   const held = new Array(sizes.length);
   const u8 = lib.DType.U8;
+  const requests = sizes.map((n, i) => [n, u8, shapes[i]]);
+  let batch = held;
   const step =
-    handles === "discard"
+    handles === "batch"
       ? () => {
-          for (let i = 0; i < sizes.length; i++) pool.alloc(device, sizes[i], u8, shapes[i]);
+          // The step as one allocBatch, its array of handles kept until the step ends.
+          batch = pool.allocBatch(device, requests);
           pool.reset();
         }
-      : () => {
-          // Handles kept, as a caller keeps them until the step ends.
-          for (let i = 0; i < sizes.length; i++)
-            held[i] = pool.alloc(device, sizes[i], u8, shapes[i]);
-          pool.reset();
-        };
+      : handles === "discard"
+        ? () => {
+            for (let i = 0; i < sizes.length; i++) pool.alloc(device, sizes[i], u8, shapes[i]);
+            pool.reset();
+          }
+        : () => {
+            // Handles kept, as a caller keeps them until the step ends.
+            for (let i = 0; i < sizes.length; i++)
+              held[i] = pool.alloc(device, sizes[i], u8, shapes[i]);
+            pool.reset();
+          };
   step();
+  if (batch.length !== sizes.length) throw new Error("allocBatch returned a short batch");
   if (reset === "fenced") {
     const settled = Promise.resolve();
     const fence = { after: settled };

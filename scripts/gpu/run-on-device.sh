@@ -15,6 +15,7 @@ export MLX_CUDA_EXAMPLE_ADDON=$PWD/$G/cuda_kernel.node MLX_EXAMPLE_PREBUILT=1
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; /tmp/node --version; grep -m1 "model name" /proc/cpuinfo; nproc; cat /proc/loadavg; } > "$OUT/machine.txt" 2>&1
 cat "$OUT/machine.txt"
 status=0
+start=$SECONDS
 # The pool's whole suite and the native layer's, with the cuda backend selected, and the CUDA
 # example: a slow SAXPY on the user's stream whose fenced resets must never recycle early.
 MLX_BACKEND=cuda /tmp/node --expose-gc --test --test-reporter=spec --test-concurrency=1 $G/tests/*.test.mjs \
@@ -75,9 +76,10 @@ for b in host cuda; do
   cat "$OUT/inlining-$b.txt"
 done
 # Processes of one benchmark land at two speeds here (the floor itself at ~22 or ~40 ns): one
-# process pinned to each core shows whether that is the core's doing.
+# process pinned to each core (the first MLX_GPU_CORES of them) shows whether that is the core's
+# doing.
 if command -v taskset > /dev/null; then
-  for c in $(seq 0 $(($(nproc) - 1))); do
+  for c in $(seq 0 $((${MLX_GPU_CORES:-$(nproc)} - 1))); do
     taskset -c "$c" /tmp/node $G/gpu-bench.mjs $G/decode-mistral-small.json host > "$OUT/core-$c.json" 2>/dev/null || status=1
   done
   /tmp/node -e '
@@ -88,6 +90,7 @@ for (const f of fs.readdirSync(process.argv[1]).filter((f) => /^core-\d+\.json$/
   console.log(f.replace(".json", "") + ": floor " + r.floorNsPerAlloc.median.toFixed(1) + " ns, pooled " + b.pooledNsPerAlloc?.median.toFixed(1) + " ns, by lease id " + b.leaseIdNsPerAlloc?.median.toFixed(1) + " ns");
 }' "$OUT" | tee "$OUT/cores.txt"
 fi
+echo "run took $((SECONDS - start)) s" | tee "$OUT/duration.txt"
 # The device tool brings back only a few files: everything else travels in one archive.
 (cd "$OUT" && tar czf results.tgz --exclude results.tgz --exclude summary.txt ./* && find . -type f ! -name results.tgz ! -name bench-summary.txt -delete)
 exit $status
