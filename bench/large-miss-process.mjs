@@ -7,10 +7,12 @@ import { pathToFileURL } from "node:url";
 import { measure, quantile } from "./measure.mjs";
 import { arg } from "./processes.mjs";
 
-const lib = await import(
-  pathToFileURL(arg("--pool", new URL("../packages/pool/dist/index.js", import.meta.url).pathname))
-    .href
-);
+// This checkout's build by a literal path (so that a bundler includes it), or --pool's.
+const poolPath = arg("--pool", undefined);
+const lib =
+  poolPath === undefined
+    ? await import("../packages/pool/dist/index.js")
+    : await import(pathToFileURL(poolPath).href);
 const { DType, MlxBufferPool, MlxDevice } = lib;
 const bytes = Number(arg("--mib", "64")) * 2 ** 20;
 const rounds = Number(arg("--rounds", "7"));

@@ -13,9 +13,10 @@ import { acrossProcesses, arg, machine, runProcesses } from "./processes.mjs";
 const processes = Number(arg("--processes", "5"));
 const passArgs = ["--mib", arg("--mib", "64"), "--backend", arg("--backend", "host")];
 const script = fileURLToPath(new URL("./large-miss-process.mjs", import.meta.url));
-const addon = fileURLToPath(
-  new URL("../packages/metal-native/build/Release/mlx_native.node", import.meta.url),
-);
+// The addon this checkout built, or the one MLX_NATIVE_ADDON names (the GPU machine's bundle).
+const addon =
+  process.env.MLX_NATIVE_ADDON ??
+  fileURLToPath(new URL("../packages/metal-native/build/Release/mlx_native.node", import.meta.url));
 
 /** Runs the processes against one build of @mlx/pool (this checkout's when `pool` is undefined). */
 function summarise(pool) {

@@ -70,13 +70,20 @@ await build({
   logLevel: "warning",
 });
 // The hot-path benchmark (bench/decode-step.mjs and the process it spawns) with the peers'
-// buffer managers prepared as files (MLX_BENCH_PEERS), for figures from a quiet host, and the
-// inlining check (bench/inlining.mjs and its probe) for the backends there.
+// buffer managers prepared as files (MLX_BENCH_PEERS), for figures from a quiet host, the
+// inlining check (bench/inlining.mjs and its probe) for the backends there, and the large miss.
 const benchOut = join(out, "bench");
 rmSync(benchOut, { recursive: true, force: true });
 mkdirSync(join(benchOut, "peers"), { recursive: true });
 await build({
-  entryPoints: ["decode-step", "decode-step-process", "inlining", "inlining-probe"].map((name) => ({
+  entryPoints: [
+    "decode-step",
+    "decode-step-process",
+    "inlining",
+    "inlining-probe",
+    "large-miss",
+    "large-miss-process",
+  ].map((name) => ({
     in: join(root, `bench/${name}.mjs`),
     out: name,
   })),

@@ -75,6 +75,9 @@ for b in host cuda; do
     /tmp/node $G/bench/inlining.mjs --processes 5 --backend $b > "$OUT/inlining-$b.txt" 2>&1 || status=1
   cat "$OUT/inlining-$b.txt"
 done
+# A 64 MiB pool miss against allocBuffer of the same size, residency off, full GCs traced.
+/tmp/node $G/bench/large-miss.mjs --processes 5 > "$OUT/large-miss.txt" 2>&1 || status=1
+cat "$OUT/large-miss.txt"
 # Processes of one benchmark land at two speeds here (the floor itself at ~22 or ~40 ns): one
 # process pinned to each core (the first MLX_GPU_CORES of them) shows whether that is the core's
 # doing.
