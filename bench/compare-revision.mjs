@@ -2,7 +2,7 @@
 // git revision (default: main), side by side: each of several processes loads both builds and
 // alternates their samples, so drift hits both alike. Both use this checkout's native addon.
 // Nothing here is hand-maintained: the other revision is built from `git archive` each run.
-// Run: pnpm turbo run build --filter=@mlx/pool... && node bench/compare-revision.mjs [--rev main] [--processes 5] [--handles keep|discard|batch] [--reset plain|fenced] [--json]
+// Run: pnpm turbo run build --filter=@mlx/pool... && node bench/compare-revision.mjs [--rev main] [--processes 5] [--handles keep|discard|batch|id] [--reset plain|fenced] [--json]
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,7 +1,7 @@
 // One process of bench/compare-revision.mjs: two builds of @mlx/pool (argv 2 and 3), their
 // pooled decode step timed in alternating samples; prints one JSON line. argv 5 "discard" drops
 // each handle at once (as the GPU bench did before it kept them), so V8 may elide the handle,
-// "batch" leases the step with one allocBatch;
+// "batch" leases the step with one allocBatch, "id" by lease ids (LeaseIds.alloc);
 // argv 6 "fenced" resets with `{ after }` and awaits the fence after each step (as
 // bench/decode-step's fenced figure does), so that the fenced reset's own cost is compared.
 import { readFileSync } from "node:fs";
@@ -26,24 +26,33 @@ function setUp(lib) {
   const u8 = lib.DType.U8;
   const requests = sizes.map((n, i) => [n, u8, shapes[i]]);
   let batch = held;
-  const step =
-    handles === "batch"
-      ? () => {
-          // The step as one allocBatch, its array of handles kept until the step ends.
-          batch = pool.allocBatch(device, requests);
-          pool.reset();
-        }
-      : handles === "discard"
-        ? () => {
-            for (let i = 0; i < sizes.length; i++) pool.alloc(device, sizes[i], u8, shapes[i]);
-            pool.reset();
-          }
-        : () => {
-            // Handles kept, as a caller keeps them until the step ends.
-            for (let i = 0; i < sizes.length; i++)
-              held[i] = pool.alloc(device, sizes[i], u8, shapes[i]);
-            pool.reset();
-          };
+  const idsHeld = new Array(sizes.length).fill(0);
+  /** The step of each way of holding leases (argv 5); each keeps what it gets until it ends. */
+  const stepOf = {
+    keep: () => () => {
+      for (let i = 0; i < sizes.length; i++) held[i] = pool.alloc(device, sizes[i], u8, shapes[i]);
+      pool.reset();
+    },
+    discard: () => () => {
+      for (let i = 0; i < sizes.length; i++) pool.alloc(device, sizes[i], u8, shapes[i]);
+      pool.reset();
+    },
+    batch: () => () => {
+      batch = pool.allocBatch(device, requests);
+      pool.reset();
+    },
+    id: () => {
+      const ids = pool.leaseIds(); // a build from before lease ids has none to compare
+      return () => {
+        for (let i = 0; i < sizes.length; i++) idsHeld[i] = ids.alloc(device, sizes[i]);
+        pool.reset();
+      };
+    },
+  };
+  if (!Object.hasOwn(stepOf, handles))
+    throw new Error(`--handles ${handles}: keep, discard, batch or id`);
+  if (reset === "fenced" && handles !== "keep") throw new Error("--reset fenced times keep only");
+  const step = stepOf[handles]();
   step();
   if (batch.length !== sizes.length) throw new Error("allocBatch returned a short batch");
   if (reset === "fenced") {
