@@ -42,7 +42,10 @@ function setUp(lib) {
       pool.reset();
     },
     id: () => {
-      const ids = pool.leaseIds(); // a build from before lease ids has none to compare
+      if (typeof pool.leaseIds !== "function") {
+        throw new Error("--handles id: a build from before lease ids has no leaseIds()");
+      }
+      const ids = pool.leaseIds();
       return () => {
         for (let i = 0; i < sizes.length; i++) idsHeld[i] = ids.alloc(device, sizes[i]);
         pool.reset();
@@ -54,7 +57,9 @@ function setUp(lib) {
   if (reset === "fenced" && handles !== "keep") throw new Error("--reset fenced times keep only");
   const step = stepOf[handles]();
   step();
-  if (batch.length !== sizes.length) throw new Error("allocBatch returned a short batch");
+  if (handles === "batch" && batch.length !== sizes.length) {
+    throw new Error(`allocBatch returned ${batch.length} buffers for ${sizes.length} requests`);
+  }
   if (reset === "fenced") {
     const settled = Promise.resolve();
     const fence = { after: settled };

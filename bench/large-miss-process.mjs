@@ -9,6 +9,8 @@ import { arg } from "./processes.mjs";
 
 // This checkout's build by a literal path (so that a bundler includes it), or --pool's.
 const poolPath = arg("--pool", undefined);
+if (poolPath === undefined && process.argv.includes("--pool"))
+  throw new Error("--pool needs a path");
 const lib =
   poolPath === undefined
     ? await import("../packages/pool/dist/index.js")

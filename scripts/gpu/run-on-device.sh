@@ -82,7 +82,9 @@ cat "$OUT/large-miss.txt"
 # process pinned to each core (the first MLX_GPU_CORES of them) shows whether that is the core's
 # doing.
 if command -v taskset > /dev/null; then
-  for c in $(seq 0 $((${MLX_GPU_CORES:-$(nproc)} - 1))); do
+  cores=${MLX_GPU_CORES:-$(nproc)}
+  if ! [[ $cores =~ ^[0-9]+$ ]] || ((cores > $(nproc))); then cores=$(nproc); fi
+  for c in $(seq 0 $((cores - 1))); do
     taskset -c "$c" /tmp/node $G/gpu-bench.mjs $G/decode-mistral-small.json host > "$OUT/core-$c.json" 2>/dev/null || status=1
   done
   /tmp/node -e '
