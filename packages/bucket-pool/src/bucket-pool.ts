@@ -260,10 +260,9 @@ export class BucketPool<H, Source = number> {
       this.inUse = batch.slots;
       batch.slots = fenced;
       batch.count = count;
-      // Its bytes are summed when read or settled, and its slots' state written Pending when
-      // enumerated (forEachSlot), not here: the generation alone ends the leases.
-      batch.bytes = -1;
-      for (let i = 0; i < count; i++) (fenced[i] as Slot<H>).generation++;
+      // The generation alone ends the leases; no state is written (forEachSlot writes Pending).
+      if (this.recycleHook === undefined) this.endStaged(batch, count);
+      else this.endUnstaged(batch, count);
       this.pendingCount += count;
       this.filePending(batch);
     }
@@ -336,7 +335,11 @@ export class BucketPool<H, Source = number> {
    */
   forEachSlot(fn: (slot: Slot<H>) => void): void {
     for (let i = 0; i < this.inUseCount; i++) fn(this.inUse[i] as Slot<H>);
-    this.free.forEach(fn);
+    // A fenced reset's slots are filed without their state written (see SlotState).
+    this.free.forEach((slot) => {
+      slot.state = SlotState.Free;
+      fn(slot);
+    });
     for (const batch of this.pending) {
       for (let i = 0; i < batch.count; i++) {
         const slot = batch.slots[i] as Slot<H>;
@@ -638,10 +641,40 @@ export class BucketPool<H, Source = number> {
     this.destroySlot(slot);
   }
 
+  /**
+   * Ends the leases of a fenced reset's `batch.slots[0..count)` and stages them in the same pass
+   * (as the plain reset files them), so that the fence completing files them in O(classes).
+   */
+  private endStaged(batch: FenceBatch<H>, count: number): void {
+    const slots = batch.slots;
+    const staged = batch.staged;
+    const free = this.free;
+    free.beginStage(staged);
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i] as Slot<H>;
+      slot.generation++;
+      free.stage(slot, staged);
+    }
+    free.endStage(staged);
+    batch.isStaged = true;
+    batch.bytes = staged.bytes;
+    this.pendingBytes += staged.bytes;
+  }
+
+  /** {@link endStaged} for a pool with a recycle hook, which runs per slot when the fence settles. */
+  private endUnstaged(batch: FenceBatch<H>, count: number): void {
+    const slots = batch.slots;
+    for (let i = 0; i < count; i++) (slots[i] as Slot<H>).generation++;
+    batch.isStaged = false;
+    // Summed when read or settled.
+    batch.bytes = -1;
+  }
+
   /** One released slot out of circulation until `batch`'s fence settles. */
   private fence(slot: Slot<H>, batch: FenceBatch<H>): void {
     batch.slots[0] = slot;
     batch.count = 1;
+    batch.isStaged = false;
     batch.bytes = -1;
     slot.state = SlotState.Pending;
     this.pendingCount++;
@@ -701,10 +734,12 @@ export class BucketPool<H, Source = number> {
     batch.index = -1;
     this.pendingCount -= batch.count;
     if (batch.bytes >= 0) this.pendingBytes -= batch.bytes;
-    // One pass per outcome; a slot whose move throws is counted and the pass goes on after it.
+    // One pass per outcome (none for staged slots); a slot whose move throws is counted and the
+    // pass goes on after it.
     if (this.disposed) this.destroySettled(batch);
-    else if (completed) this.fileSettled(batch);
-    else this.quarantineSettled(batch);
+    else if (!completed) this.quarantineSettled(batch);
+    else if (batch.isStaged) this.free.fileStaged(batch.staged);
+    else this.fileSettled(batch);
     if (!this.disposed && this.spareBatches.length < MAX_SPARE_BATCHES)
       this.spareBatches.push(batch);
     try {

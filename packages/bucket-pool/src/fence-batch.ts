@@ -1,4 +1,5 @@
 import type { Slot } from "./slot.js";
+import { StagedSlots } from "./staged-slots.js";
 
 /**
  * Slots out of circulation behind one fence: `slots[0..count)`. A pool keeps settled batches for
@@ -12,6 +13,12 @@ export class FenceBatch<H> {
   count = 0;
   /** The capacities of `slots[0..count)` summed, or -1 until someone needs the sum. */
   bytes = 0;
+  /**
+   * Whether `slots[0..count)` are staged in `staged`, to be filed in one splice per class when
+   * the fence completes (a fenced reset without a recycle hook), or are to be filed one by one.
+   */
+  isStaged = false;
+  readonly staged = new StagedSlots<H>();
   /** Position in the pool's list of pending batches, for O(1) removal. */
   index = -1;
   readonly onFulfilled: () => void;

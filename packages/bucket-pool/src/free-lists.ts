@@ -1,5 +1,6 @@
 import type { SizePolicy } from "./size-policy.js";
 import { FreeBucket, LruList, type Slot } from "./slot.js";
+import type { StagedSlots } from "./staged-slots.js";
 
 /**
  * Where a free slot sat before a batch took it: its neighbours in its class list and in the
@@ -45,6 +46,8 @@ export class FreeLists<H, Source = number> {
   /** The source of the last lookup: a pool mostly serves one device, so this saves the Map. */
   private lastSource: Source | typeof NO_SOURCE = NO_SOURCE;
   private lastLists: SourceLists<H> | undefined = undefined;
+  /** The last staging's epoch (see {@link beginStage}); 0 is no staging's. */
+  private stageEpoch = 0;
 
   constructor(keepCapacities: boolean, keepLru: boolean, policy: SizePolicy) {
     this.keepCapacities = keepCapacities;
@@ -228,6 +231,75 @@ export class FreeLists<H, Source = number> {
     if (this.keepLru) this.lru.append(slot);
     this.count++;
     this.bytes += slot.capacity;
+  }
+
+  /** Starts staging into `into` (see {@link stage}), forgetting what it staged before. */
+  beginStage(into: StagedSlots<H>): void {
+    into.epoch = ++this.stageEpoch;
+    into.classes = 0;
+    into.lruHead = null;
+    into.lruTail = null;
+    into.count = 0;
+    into.bytes = 0;
+  }
+
+  /**
+   * Links `slot` into `into` as {@link file} would link it, leaving the lists and their counts
+   * as they are: {@link fileStaged} files every staged slot later in O(classes). Nothing else may
+   * touch the lists between {@link beginStage} and {@link endStage}.
+   */
+  stage(slot: Slot<H>, into: StagedSlots<H>): void {
+    const bucket = slot.bucket as FreeBucket<H>;
+    const newer = bucket.stagedHead;
+    if (bucket.stageEpoch !== into.epoch || newer === null) {
+      bucket.stageEpoch = into.epoch;
+      into.buckets[into.classes] = bucket;
+      into.tails[into.classes++] = slot;
+      slot.bucketNext = null;
+    } else {
+      slot.bucketNext = newer;
+      newer.bucketPrev = slot;
+    }
+    slot.bucketPrev = null;
+    bucket.stagedHead = slot;
+    if (this.keepLru) {
+      const tail = into.lruTail;
+      slot.lruPrev = tail;
+      slot.lruNext = null;
+      if (tail !== null) tail.lruNext = slot;
+      else into.lruHead = slot;
+      into.lruTail = slot;
+    }
+    into.count++;
+    into.bytes += slot.capacity;
+  }
+
+  /** Ends a staging: each class's chain is recorded in `into`, and the lists hold no reference to it. */
+  endStage(into: StagedSlots<H>): void {
+    for (let k = 0; k < into.classes; k++) {
+      const bucket = into.buckets[k] as FreeBucket<H>;
+      into.heads[k] = bucket.stagedHead as Slot<H>;
+      bucket.stagedHead = null;
+    }
+  }
+
+  /**
+   * Files every slot staged in `into` as the most recently freed of its class, in the order
+   * filing them one by one in staging order would give; O(classes staged).
+   */
+  fileStaged(into: StagedSlots<H>): void {
+    for (let k = 0; k < into.classes; k++) {
+      const bucket = into.buckets[k] as FreeBucket<H>;
+      const tail = into.tails[k] as Slot<H>;
+      tail.bucketNext = bucket.head;
+      if (bucket.head !== null) bucket.head.bucketPrev = tail;
+      bucket.head = into.heads[k] as Slot<H>;
+    }
+    if (this.keepLru && into.lruHead !== null) {
+      this.lru.appendChain(into.lruHead, into.lruTail as Slot<H>);
+    }
+    this.count += into.count;
+    this.bytes += into.bytes;
   }
 
   /** Takes a free slot off every list. */

@@ -1,12 +1,13 @@
-/** Where a slot is in its life; a slot only moves forward to `Destroyed`. */
+/**
+ * Where a slot is in its life; a slot only moves forward to `Destroyed`. A fenced reset writes
+ * no state (the generation alone ends the leases, see `BucketPool.isLive`): its slots keep the
+ * one they had, pending and then free once the fence settles, until `forEachSlot` writes it as
+ * it reaches them or they are leased again. Read the state of a slot not leased there.
+ */
 export enum SlotState {
   Free = 0,
   InUse = 1,
-  /**
-   * Out of circulation until a fence settles (see `BucketPool.reset({ after })`). A fenced
-   * reset leaves its slots' state as it was (their generation ends the leases) and
-   * `forEachSlot` writes Pending when it reaches them: read the state of a pending slot there.
-   */
+  /** Out of circulation until a fence settles (see `BucketPool.reset({ after })`). */
   Pending = 2,
   /** Its fence rejected: the GPU may still use it, so it never returns to circulation. */
   Quarantined = 3,
@@ -49,6 +50,12 @@ export class Slot<H> {
 export class FreeBucket<H> {
   readonly capacity: number;
   head: Slot<H> | null = null;
+  /**
+   * While slots are staged (`FreeLists.stage`): the staging this list's chain belongs to, and
+   * the chain's most recent slot. Read only under that staging's epoch; null between stagings.
+   */
+  stageEpoch = 0;
+  stagedHead: Slot<H> | null = null;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -111,6 +118,14 @@ export class LruList<H> {
     else this.newest = slot.lruPrev;
     slot.lruPrev = null;
     slot.lruNext = null;
+  }
+
+  /** Appends a chain already linked from `head` to `tail` (see `StagedSlots`). */
+  appendChain(head: Slot<H>, tail: Slot<H>): void {
+    head.lruPrev = this.newest;
+    if (this.newest !== null) this.newest.lruNext = head;
+    else this.oldest = head;
+    this.newest = tail;
   }
 
   /** Puts `slot` back between the neighbours it had, as {@link FreeBucket.insertBetween}. */
