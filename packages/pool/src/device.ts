@@ -254,9 +254,12 @@ export class MlxDevice implements BufferOwner {
 
   /** @internal Checks a length against the device's limits. */
   checkLength(where: string, byteLength: number): void {
-    if (!(byteLength >= 1 && byteLength <= this.maxBufferLength && Number.isInteger(byteLength))) {
-      this.throwBadLength(where, byteLength);
-    }
+    if (!this.lengthFits(byteLength)) this.throwBadLength(where, byteLength);
+  }
+
+  /** @internal {@link checkLength}'s test alone. */
+  lengthFits(byteLength: number): boolean {
+    return byteLength >= 1 && byteLength <= this.maxBufferLength && Number.isInteger(byteLength);
   }
 
   /** Kept out of `checkLength` so that the check inlines into the pool's hot path. */

@@ -12,7 +12,7 @@ import type { FenceOptions, PoolOptions } from "./options.js";
 import { droppedPools, POOL_LABEL, PoolResources } from "./pool-resources.js";
 import type { PoolStats } from "./stats.js";
 import { type PoolTrace, TraceRecorder } from "./trace-recorder.js";
-import { checkDtypeAndShape } from "./validate.js";
+import { checkDtypeAndShape, dtypeOrShapeError, elementCountOrMinusOne } from "./validate.js";
 
 /** One request of `allocBatch`: `[byteLength, dtype, shape]`. */
 export type AllocRequest = readonly [number, DType, readonly number[]];
@@ -499,8 +499,9 @@ function badRequest(request: unknown, i: number): MlxError {
 }
 
 /**
- * One `allocBatch` request's checks; returns its element count. The message names the request's
- * index, a string built only on the error path, so that a batch costs what a loop of `alloc` does.
+ * One `allocBatch` request's checks; returns its element count. The tests alone run per request
+ * (no handler, no message); the message, which names the request's index, is built only when
+ * one fails, so that a batch costs no more than a loop of `alloc`.
  */
 function checkRequestValues(
   device: MlxDevice,
@@ -509,17 +510,24 @@ function checkRequestValues(
   shape: readonly number[],
   i: number,
 ): number {
-  try {
-    device.checkLength("allocBatch", byteLength);
-    return checkDtypeAndShape("allocBatch", byteLength, dtype, shape);
-  } catch (error) {
-    // The same checks again, to throw their error with the request's index in the message. If
-    // they pass this time, the error was not the request's (a getter threw): it goes on as it is.
-    const where = `allocBatch request ${i}`;
-    device.checkLength(where, byteLength);
-    checkDtypeAndShape(where, byteLength, dtype, shape);
-    throw error;
-  }
+  const count = device.lengthFits(byteLength)
+    ? elementCountOrMinusOne(byteLength, dtype, shape)
+    : -1;
+  if (count < 0) throw badRequestValues(device, byteLength, dtype, shape, i);
+  return count;
+}
+
+/** The error of a request {@link checkRequestValues} refused, named by its index. */
+function badRequestValues(
+  device: MlxDevice,
+  byteLength: number,
+  dtype: DType,
+  shape: readonly number[],
+  i: number,
+): MlxError {
+  const where = `allocBatch request ${i}`;
+  device.checkLength(where, byteLength);
+  return dtypeOrShapeError(where, byteLength, dtype, shape);
 }
 
 /** Undoes the first `count` leases of a refused hit batch, last first. */

@@ -133,6 +133,29 @@ describe("bad dtype and shape", () => {
   });
 });
 
+describe("a shape that changes while it is read", () => {
+  /** A 1-D shape whose extent reads -1 the first time and 16 after. */
+  const flaky = () => {
+    let reads = 0;
+    return new Proxy([16], {
+      get: (target, key, receiver) =>
+        key === "0" && reads++ === 0 ? -1 : Reflect.get(target, key, receiver),
+    });
+  };
+  it("is INVALID_ARGUMENT saying so, for alloc, allocBatch and allocBuffer alike", () => {
+    for (const call of [
+      () => pool.alloc(dev, 64, DType.F32, flaky()),
+      () => pool.allocBatch(dev, [[64, DType.F32, flaky()]]),
+      () => dev.allocBuffer(64, DType.F32, flaky()),
+    ]) {
+      const before = snapshot();
+      const error = expectMlxError(call, "INVALID_ARGUMENT");
+      expect(error.message).toContain("changed while it was read");
+      expect(snapshot()).toEqual(before);
+    }
+  });
+});
+
 describe("bad buffers", () => {
   it("a buffer from another pool is INVALID_ARGUMENT", () => {
     rejects(() => pool.release(foreign), "INVALID_ARGUMENT");
