@@ -4,6 +4,7 @@ import { FreeLists, type FreePosition } from "./free-lists.js";
 import { type BucketPoolOptions, DEFAULT_LIMITS, LIMIT_MINIMUMS, LIMIT_NAMES } from "./options.js";
 import { checkSizePolicy, MAX_BYTE_LENGTH, pow2, type SizePolicy } from "./size-policy.js";
 import { Slot, SlotState } from "./slot.js";
+import { StagedSlots } from "./staged-slots.js";
 import type { BucketPoolStats } from "./stats.js";
 import { checkByteLength, checkLimit } from "./validate.js";
 
@@ -106,8 +107,9 @@ export class BucketPool<H, Source = number> {
 
   /** Whether `slot` is leased under `generation` right now. */
   isLive(slot: Slot<H>, generation: number): boolean {
-    // A slot of a fenced reset keeps state InUse until enumerated: only the live leases fill
-    // `inUse[0, inUseCount)`, so finding the slot there is exact.
+    // A slot of a fenced reset keeps state InUse until enumerated or leased again, even once
+    // free (see SlotState): only the live leases fill `inUse[0, inUseCount)`, so finding the
+    // slot there is exact.
     return (
       slot.generation === generation &&
       slot.state === SlotState.InUse &&
@@ -284,7 +286,10 @@ export class BucketPool<H, Source = number> {
     // Arrays kept for reuse hold slots past their live range: drop those references too.
     this.spareBatches.length = 0;
     this.inUse.length = this.inUseCount;
-    for (const batch of this.pending) batch.slots.length = batch.count;
+    for (const batch of this.pending) {
+      batch.slots.length = batch.count;
+      batch.staged?.dropLeftovers();
+    }
     return this.destroyedCount - before;
   }
 
@@ -647,6 +652,7 @@ export class BucketPool<H, Source = number> {
    */
   private endStaged(batch: FenceBatch<H>, count: number): void {
     const slots = batch.slots;
+    if (batch.staged === null) batch.staged = new StagedSlots<H>();
     const staged = batch.staged;
     const free = this.free;
     free.beginStage(staged);
@@ -734,11 +740,11 @@ export class BucketPool<H, Source = number> {
     batch.index = -1;
     this.pendingCount -= batch.count;
     if (batch.bytes >= 0) this.pendingBytes -= batch.bytes;
-    // One pass per outcome (none for staged slots); a slot whose move throws is counted and the
-    // pass goes on after it.
+    // One pass over the slots per outcome (none for staged slots whose fence completed); a slot
+    // whose move throws is counted and the pass goes on after it.
     if (this.disposed) this.destroySettled(batch);
     else if (!completed) this.quarantineSettled(batch);
-    else if (batch.isStaged) this.free.fileStaged(batch.staged);
+    else if (batch.isStaged) this.free.fileStaged(batch.staged as StagedSlots<H>);
     else this.fileSettled(batch);
     if (!this.disposed && this.spareBatches.length < MAX_SPARE_BATCHES)
       this.spareBatches.push(batch);

@@ -1,5 +1,5 @@
 import type { Slot } from "./slot.js";
-import { StagedSlots } from "./staged-slots.js";
+import type { StagedSlots } from "./staged-slots.js";
 
 /**
  * Slots out of circulation behind one fence: `slots[0..count)`. A pool keeps settled batches for
@@ -18,7 +18,8 @@ export class FenceBatch<H> {
    * the fence completes (a fenced reset without a recycle hook), or are to be filed one by one.
    */
   isStaged = false;
-  readonly staged = new StagedSlots<H>();
+  /** Made by the first fenced reset this batch serves (a fenced release needs none). */
+  staged: StagedSlots<H> | null = null;
   /** Position in the pool's list of pending batches, for O(1) removal. */
   index = -1;
   readonly onFulfilled: () => void;

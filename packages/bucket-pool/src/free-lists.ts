@@ -1,5 +1,5 @@
 import type { SizePolicy } from "./size-policy.js";
-import { FreeBucket, LruList, type Slot } from "./slot.js";
+import { FreeBucket, LruList, type Slot, SlotState } from "./slot.js";
 import type { StagedSlots } from "./staged-slots.js";
 
 /**
@@ -46,8 +46,6 @@ export class FreeLists<H, Source = number> {
   /** The source of the last lookup: a pool mostly serves one device, so this saves the Map. */
   private lastSource: Source | typeof NO_SOURCE = NO_SOURCE;
   private lastLists: SourceLists<H> | undefined = undefined;
-  /** The last staging's epoch (see {@link beginStage}); 0 is no staging's. */
-  private stageEpoch = 0;
 
   constructor(keepCapacities: boolean, keepLru: boolean, policy: SizePolicy) {
     this.keepCapacities = keepCapacities;
@@ -216,13 +214,36 @@ export class FreeLists<H, Source = number> {
     return slot;
   }
 
-  /** Undoes one {@link takeRecorded}; undo several in reverse order of taking. */
+  /**
+   * Undoes one {@link takeRecorded}; undo several in reverse order of taking. The slot goes back
+   * between its old neighbours when they are still there and adjacent; when an eviction since
+   * removed one, it is filed as the most recently freed instead (its old place is gone).
+   */
   putBack(position: FreePosition<H>): void {
     const slot = position.slot;
-    (slot.bucket as FreeBucket<H>).insertBetween(slot, position.bucketPrev, position.bucketNext);
+    const bucket = slot.bucket as FreeBucket<H>;
+    if (!this.placeIntact(bucket, position)) {
+      this.file(slot);
+      return;
+    }
+    bucket.insertBetween(slot, position.bucketPrev, position.bucketNext);
     if (this.keepLru) this.lru.insertBetween(slot, position.lruPrev, position.lruNext);
     this.count++;
     this.bytes += slot.capacity;
+  }
+
+  /** Whether `position`'s neighbours are all still free and adjacent in both orders. */
+  private placeIntact(bucket: FreeBucket<H>, position: FreePosition<H>): boolean {
+    const { bucketPrev: bp, bucketNext: bn, lruPrev: lp, lruNext: ln } = position;
+    if (!(isFiled(bp) && isFiled(bn))) return false;
+    if ((bp === null ? bucket.head : bp.bucketNext) !== bn) return false;
+    if (bn !== null && bn.bucketPrev !== bp) return false;
+    if (!this.keepLru) return true;
+    if (!(isFiled(lp) && isFiled(ln))) return false;
+    return (
+      (lp === null ? this.lru.oldest : lp.lruNext) === ln &&
+      (ln === null ? this.lru.newest : ln.lruPrev) === lp
+    );
   }
 
   /** Files a slot as the most recently freed of its class. */
@@ -235,7 +256,6 @@ export class FreeLists<H, Source = number> {
 
   /** Starts staging into `into` (see {@link stage}), forgetting what it staged before. */
   beginStage(into: StagedSlots<H>): void {
-    into.epoch = ++this.stageEpoch;
     into.classes = 0;
     into.lruHead = null;
     into.lruTail = null;
@@ -246,19 +266,20 @@ export class FreeLists<H, Source = number> {
   /**
    * Links `slot` into `into` as {@link file} would link it, leaving the lists and their counts
    * as they are: {@link fileStaged} files every staged slot later in O(classes). Nothing else may
-   * touch the lists between {@link beginStage} and {@link endStage}.
+   * touch the lists between {@link beginStage} and {@link endStage}, which always follows (no
+   * step of a staging can throw): a list's `stagedHead` is null outside a staging.
    */
   stage(slot: Slot<H>, into: StagedSlots<H>): void {
     const bucket = slot.bucket as FreeBucket<H>;
-    const newer = bucket.stagedHead;
-    if (bucket.stageEpoch !== into.epoch || newer === null) {
-      bucket.stageEpoch = into.epoch;
+    // The class's slot staged just before this one, which this one goes in front of.
+    const previous = bucket.stagedHead;
+    if (previous === null) {
       into.buckets[into.classes] = bucket;
       into.tails[into.classes++] = slot;
       slot.bucketNext = null;
     } else {
-      slot.bucketNext = newer;
-      newer.bucketPrev = slot;
+      slot.bucketNext = previous;
+      previous.bucketPrev = slot;
     }
     slot.bucketPrev = null;
     bucket.stagedHead = slot;
@@ -346,6 +367,11 @@ export class FreeLists<H, Source = number> {
     }
     return h;
   }
+}
+
+/** A neighbour that is none (null) or a slot not destroyed: a free slot, for a recorded neighbour. */
+function isFiled<H>(slot: Slot<H> | null): boolean {
+  return slot === null || slot.state !== SlotState.Destroyed;
 }
 
 /** `lastSource` before any lookup: unequal to every source, `NaN` and `undefined` included. */

@@ -1,8 +1,9 @@
 /**
- * Where a slot is in its life; a slot only moves forward to `Destroyed`. A fenced reset writes
- * no state (the generation alone ends the leases, see `BucketPool.isLive`): its slots keep the
- * one they had, pending and then free once the fence settles, until `forEachSlot` writes it as
- * it reaches them or they are leased again. Read the state of a slot not leased there.
+ * Where a slot is in its life; a slot only moves forward to `Destroyed`. A fenced reset of a pool
+ * without a recycle hook writes no state (the generation alone ends the leases, see
+ * `BucketPool.isLive`): its slots keep the state they had while pending and once the fence has
+ * returned them, until `forEachSlot` writes it or they are leased again. So a slot's state is
+ * exact inside `forEachSlot`, for a live lease, and once `Destroyed`; liveness is the generation's.
  */
 export enum SlotState {
   Free = 0,
@@ -50,11 +51,7 @@ export class Slot<H> {
 export class FreeBucket<H> {
   readonly capacity: number;
   head: Slot<H> | null = null;
-  /**
-   * While slots are staged (`FreeLists.stage`): the staging this list's chain belongs to, and
-   * the chain's most recent slot. Read only under that staging's epoch; null between stagings.
-   */
-  stageEpoch = 0;
+  /** While slots are staged (`FreeLists.stage`), the most recent of this class; else null. */
   stagedHead: Slot<H> | null = null;
 
   constructor(capacity: number) {

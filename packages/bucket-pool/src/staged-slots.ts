@@ -7,8 +7,6 @@ import type { FreeBucket, Slot } from "./slot.js";
  * its slots in the pass that ends their leases, so its fence settling walks no slot.
  */
 export class StagedSlots<H> {
-  /** Tells this staging's buckets from those of earlier ones (see `FreeBucket.stageEpoch`). */
-  epoch = 0;
   /** Classes staged: `buckets`, `heads` and `tails` in `[0, classes)`; entries past it are leftovers. */
   classes = 0;
   readonly buckets: FreeBucket<H>[] = [];
@@ -19,4 +17,11 @@ export class StagedSlots<H> {
   lruTail: Slot<H> | null = null;
   count = 0;
   bytes = 0;
+
+  /** Drops the leftovers past `classes` (references to slots that may be gone since). */
+  dropLeftovers(): void {
+    this.buckets.length = this.classes;
+    this.heads.length = this.classes;
+    this.tails.length = this.classes;
+  }
 }

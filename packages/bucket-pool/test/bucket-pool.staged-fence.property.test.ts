@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { BucketPool, Slot, SlotState } from "../src/index.js";
 import { type FakeHandle, fakePool, manualFence } from "./fake-handles.js";
+import { freeListStructure } from "./free-list-structure.js";
 
 type Op =
   | { kind: "acquire"; size: number }
@@ -122,6 +123,8 @@ describe("a fenced reset's staged slots against slots filed one by one", () => {
           }
           expect(staged.pool.stats()).toEqual(byOne.pool.stats());
           expect(staged.destroyed.map((h) => h.id)).toEqual(byOne.destroyed.map((h) => h.id));
+          // Every link both ways, and the same order in every list.
+          expect(freeListStructure(staged.pool)).toEqual(freeListStructure(byOne.pool));
         }
         for (const fence of fences) fence.resolve();
         await settledTurn();
@@ -135,7 +138,7 @@ describe("a fenced reset's staged slots against slots filed one by one", () => {
         }
         expect(staged.pool.stats()).toEqual(byOne.pool.stats());
       }),
-      { numRuns: 200 },
+      { numRuns: 600 },
     );
   });
 });
