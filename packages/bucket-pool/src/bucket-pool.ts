@@ -362,7 +362,8 @@ export class BucketPool<H, Source = number> {
    * then every fresh one is allocated with `inBatch` true, then `finish` runs (a residency
    * commit, say). If an allocation or `finish` throws, the batch is undone: fresh slots are
    * destroyed and reused ones go back exactly where they were in their lists and in the
-   * eviction order; only what eviction freed for the batch stays freed (as for `acquire`).
+   * eviction order; only what eviction freed for the batch stays freed (as for `acquire`), and a
+   * reused slot whose old neighbour that eviction took is filed as the most recently freed.
    *
    * @param byteLengths - checked by the caller with `checkByteLength`.
    */
