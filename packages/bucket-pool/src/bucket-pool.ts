@@ -3,10 +3,13 @@ import { FenceBatch } from "./fence-batch.js";
 import { FreeLists, type FreePosition } from "./free-lists.js";
 import { type BucketPoolOptions, DEFAULT_LIMITS, LIMIT_MINIMUMS, LIMIT_NAMES } from "./options.js";
 import { checkSizePolicy, MAX_BYTE_LENGTH, pow2, type SizePolicy } from "./size-policy.js";
-import { Slot, SlotState } from "./slot.js";
+import { type FreeBucket, Slot, SlotState } from "./slot.js";
 import { StagedSlots } from "./staged-slots.js";
 import type { BucketPoolStats } from "./stats.js";
 import { checkByteLength, checkLimit } from "./validate.js";
+
+/** A source's free lists by class index, as {@link BucketPool.hitLists} returns them. */
+export type HitLists<H> = readonly (FreeBucket<H> | undefined)[];
 
 /** Something with `then`: a promise, or any thenable that settles when GPU work is done. */
 export type Fence = PromiseLike<unknown>;
@@ -448,6 +451,21 @@ export class BucketPool<H, Source = number> {
   leaseHitUnfinished(byteLength: number, source: Source = 0 as Source): Slot<H> | null {
     if (!this.pow2Indexed || byteLength > POW2_INDEXED_MAX) return null;
     const slot = this.free.popIndexed(source, pow2Index(byteLength));
+    return slot === null ? null : this.lease(slot, byteLength);
+  }
+
+  /**
+   * The lists a batch of {@link leaseHitFrom} calls reads, or null when hits cannot be leased that
+   * way (another policy, or nothing free of `source`).
+   */
+  hitLists(source: Source = 0 as Source): HitLists<H> | null {
+    return this.pow2Indexed ? this.free.indexedLists(source) : null;
+  }
+
+  /** {@link leaseHitUnfinished} through `lists` from {@link hitLists}, nothing else run since. */
+  leaseHitFrom(lists: HitLists<H>, byteLength: number): Slot<H> | null {
+    if (byteLength > POW2_INDEXED_MAX) return null;
+    const slot = this.free.popFrom(lists, pow2Index(byteLength));
     return slot === null ? null : this.lease(slot, byteLength);
   }
 

@@ -139,6 +139,25 @@ export class FreeLists<H, Source = number> {
     return slot;
   }
 
+  /**
+   * The class lists {@link popIndexed} reads for `source`, for a caller about to pop many with
+   * {@link popFrom}; null when it has none or they are not indexed.
+   */
+  indexedLists(source: Source): readonly (FreeBucket<H> | undefined)[] | null {
+    const h = source === this.lastSource ? this.lastLists : this.listsOf(source, false);
+    return h === undefined || this.indexer === undefined ? null : h.byIndex;
+  }
+
+  /** {@link popIndexed} from lists {@link indexedLists} returned, with nothing filed since. */
+  popFrom(byIndex: readonly (FreeBucket<H> | undefined)[], index: number): Slot<H> | null {
+    const bucket = byIndex[index];
+    if (bucket === undefined || bucket.head === null) return null;
+    const slot = bucket.pop();
+    this.count--;
+    this.bytes -= slot.capacity;
+    return slot;
+  }
+
   /** Undoes one {@link popIndexed}. */
   pushBackPopped(slot: Slot<H>): void {
     (slot.bucket as FreeBucket<H>).push(slot);

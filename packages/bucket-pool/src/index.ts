@@ -26,7 +26,7 @@ export { kFitListCount, listIndex, SegregatedFit, searchIndex } from "./arena/se
 export { ArenaBlock, BlockRecycler, BlockState, type Chunk, Slab } from "./arena/slab.js";
 export { SlabArena, type SlabRange } from "./arena/slab-arena.js";
 export { SmallClasses } from "./arena/small-classes.js";
-export { BucketPool, type Fence } from "./bucket-pool.js";
+export { BucketPool, type Fence, type HitLists } from "./bucket-pool.js";
 export { describeValue, disposedError, type ErrorCode, isMlxError, MlxError } from "./errors.js";
 export { FreeLists } from "./free-lists.js";
 export { Lease } from "./lease.js";

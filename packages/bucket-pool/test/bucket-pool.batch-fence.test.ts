@@ -1,7 +1,7 @@
 // A batch of hits and a fenced reset: the paths that take no copy and record nothing must give
 // exactly what their general counterparts give.
 import { describe, expect, it } from "vitest";
-import { type Slot, SlotState } from "../src/index.js";
+import { pow2Divisions, type Slot, SlotState } from "../src/index.js";
 import { fakePool, flushMicrotasks, manualFence } from "./fake-handles.js";
 
 /** Three free slots of 8 bytes (c freed last) and one of 16; returns them. */
@@ -228,5 +228,39 @@ describe("BucketPool.leaseHitUnfinished", () => {
     expect(hit?.capacity).toBe(1024);
     pool.finishHits(1);
     expect(pool.stats()).toMatchObject({ hits: before.hits + 1, inUseCount: 1, freeCount: 0 });
+  });
+});
+
+describe("BucketPool.hitLists and leaseHitFrom", () => {
+  it("lease what leaseHitUnfinished leases, in the same order, and miss where it misses", () => {
+    const setUp = () => {
+      const fake = fakePool();
+      for (const n of [8, 8, 100, 4096, 8]) fake.pool.acquire(n);
+      fake.pool.reset();
+      return fake;
+    };
+    const sizes = [8, 100, 8, 4096, 8, 8, 5000];
+    const one = setUp();
+    const byOne = sizes.map((n) => one.pool.leaseHitUnfinished(n)?.handle.id ?? null);
+    const many = setUp();
+    const lists = many.pool.hitLists();
+    expect(lists).not.toBeNull();
+    const byLists = sizes.map(
+      (n) => many.pool.leaseHitFrom(lists as NonNullable<typeof lists>, n)?.handle.id ?? null,
+    );
+    expect(byLists).toEqual(byOne);
+    expect(byLists.slice(-2)).toEqual([null, null]);
+    expect(many.pool.stats()).toEqual(one.pool.stats());
+  });
+
+  it("has no lists for a source with nothing filed, or a policy without the pow2 index", () => {
+    const { pool } = fakePool();
+    pool.acquire(8, 0);
+    pool.reset();
+    expect(pool.hitLists(1)).toBeNull();
+    const other = fakePool({ policy: pow2Divisions(4) }).pool;
+    other.acquire(8);
+    other.reset();
+    expect(other.hitLists()).toBeNull();
   });
 });

@@ -138,7 +138,8 @@ export class MlxBufferPool implements LeaseIdPool {
     store: BucketPool<NativeAllocation, DeviceMemory>,
   ): MlxBuffer[] | null {
     const n = list.length;
-    const memory = device.memory;
+    const lists = store.hitLists(device.memory);
+    if (lists === null) return null;
     const buffers = new Array<MlxBuffer>(n);
     let i = 0;
     try {
@@ -149,7 +150,7 @@ export class MlxBufferPool implements LeaseIdPool {
         const dtype: DType = request[1];
         const shape: readonly number[] = request[2];
         const count = checkRequestValues(device, byteLength, dtype, shape, i);
-        const slot = store.leaseHitUnfinished(byteLength, memory);
+        const slot = store.leaseHitFrom(lists, byteLength);
         if (slot === null) break;
         buffers[i] = new MlxBuffer(this, slot, byteLength, dtype, shape, count);
       }
