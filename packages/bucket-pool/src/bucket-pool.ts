@@ -442,19 +442,6 @@ export class BucketPool<H, Source = number> {
   }
 
   /**
-   * A batch's hit, leased but not finished: the most recently freed slot of `byteLength`'s pow2
-   * class, popped off its list and filed in use, or null (a miss, another policy, a length past
-   * the indexed range) having changed nothing. Until {@link finishHits} the slot keeps its place
-   * in the eviction order, so that {@link undoHit} (in reverse order) restores the pool exactly.
-   * Nothing else may run on the pool in between.
-   */
-  leaseHitUnfinished(byteLength: number, source: Source = 0 as Source): Slot<H> | null {
-    if (!this.pow2Indexed || byteLength > POW2_INDEXED_MAX) return null;
-    const slot = this.free.popIndexed(source, pow2Index(byteLength));
-    return slot === null ? null : this.lease(slot, byteLength);
-  }
-
-  /**
    * The lists a batch of {@link leaseHitFrom} calls reads, or null when hits cannot be leased that
    * way (another policy, or nothing free of `source`).
    */
@@ -462,14 +449,20 @@ export class BucketPool<H, Source = number> {
     return this.pow2Indexed ? this.free.indexedLists(source) : null;
   }
 
-  /** {@link leaseHitUnfinished} through `lists` from {@link hitLists}, nothing else run since. */
+  /**
+   * A batch's hit, leased but not finished: the most recently freed slot of `byteLength`'s pow2
+   * class in `lists` (from {@link hitLists}), popped off its list and filed in use, or null (a
+   * miss, a length past the indexed range) having changed nothing. Until {@link finishHits} the
+   * slot keeps its place in the eviction order, so that {@link undoHit} (in reverse order)
+   * restores the pool exactly. Nothing else may run on the pool in between.
+   */
   leaseHitFrom(lists: HitLists<H>, byteLength: number): Slot<H> | null {
     if (byteLength > POW2_INDEXED_MAX) return null;
     const slot = this.free.popFrom(lists, pow2Index(byteLength));
     return slot === null ? null : this.lease(slot, byteLength);
   }
 
-  /** Undoes the last {@link leaseHitUnfinished}. */
+  /** Undoes the last {@link leaseHitFrom}. */
   undoHit(slot: Slot<H>): void {
     this.inUseCount--;
     this.inUseBytes -= slot.requested;
@@ -478,7 +471,7 @@ export class BucketPool<H, Source = number> {
     this.free.pushBackPopped(slot);
   }
 
-  /** Finishes the last `count` {@link leaseHitUnfinished} leases: counted as hits, peaks kept. */
+  /** Finishes the last `count` {@link leaseHitFrom} leases: counted as hits, peaks kept. */
   finishHits(count: number): void {
     this.free.finishPopped(this.inUse, this.inUseCount - count, this.inUseCount);
     this.hits += count;

@@ -129,14 +129,8 @@ export class FreeLists<H, Source = number> {
    * reverse order of popping) puts it back exactly where it was.
    */
   popIndexed(source: Source, index: number): Slot<H> | null {
-    const h = source === this.lastSource ? this.lastLists : this.listsOf(source, false);
-    if (h === undefined || this.indexer === undefined) return null;
-    const bucket = h.byIndex[index];
-    if (bucket === undefined || bucket.head === null) return null;
-    const slot = bucket.pop();
-    this.count--;
-    this.bytes -= slot.capacity;
-    return slot;
+    const lists = this.indexedLists(source);
+    return lists === null ? null : this.popFrom(lists, index);
   }
 
   /**

@@ -211,7 +211,7 @@ describe("BucketPool.reset({ after })", () => {
   });
 });
 
-describe("BucketPool.leaseHitUnfinished", () => {
+describe("BucketPool.leaseHitFrom", () => {
   it("misses a length whose class holds no slot, also one past what admitFresh allows", () => {
     const { pool } = fakePool({
       admitFresh: (capacity) => {
@@ -222,9 +222,11 @@ describe("BucketPool.leaseHitUnfinished", () => {
     pool.reset();
     expect(() => pool.acquire(2000)).toThrow("too large");
     const before = pool.stats();
-    expect(pool.leaseHitUnfinished(2000)).toBeNull();
+    const lists = pool.hitLists();
+    expect(lists).not.toBeNull();
+    expect(pool.leaseHitFrom(lists as NonNullable<typeof lists>, 2000)).toBeNull();
     expect(pool.stats()).toEqual(before);
-    const hit = pool.leaseHitUnfinished(1000);
+    const hit = pool.leaseHitFrom(lists as NonNullable<typeof lists>, 1000);
     expect(hit?.capacity).toBe(1024);
     pool.finishHits(1);
     expect(pool.stats()).toMatchObject({ hits: before.hits + 1, inUseCount: 1, freeCount: 0 });
@@ -232,7 +234,7 @@ describe("BucketPool.leaseHitUnfinished", () => {
 });
 
 describe("BucketPool.hitLists and leaseHitFrom", () => {
-  it("lease what leaseHitUnfinished leases, in the same order, and miss where it misses", () => {
+  it("lease the slots acquire would take, in the same order, and miss where it misses", () => {
     const setUp = () => {
       const fake = fakePool();
       for (const n of [8, 8, 100, 4096, 8]) fake.pool.acquire(n);
@@ -240,16 +242,20 @@ describe("BucketPool.hitLists and leaseHitFrom", () => {
       return fake;
     };
     const sizes = [8, 100, 8, 4096, 8, 8, 5000];
+    // The first five are hits (three slots of 8 bytes, one of 100, one of 4096): acquire them.
     const one = setUp();
-    const byOne = sizes.map((n) => one.pool.leaseHitUnfinished(n)?.handle.id ?? null);
+    const hitsBefore = one.pool.stats().hits;
+    const byAcquire = sizes.slice(0, 5).map((n) => one.pool.acquire(n).handle.id);
+    expect(one.pool.stats().hits).toBe(hitsBefore + 5);
     const many = setUp();
     const lists = many.pool.hitLists();
     expect(lists).not.toBeNull();
     const byLists = sizes.map(
       (n) => many.pool.leaseHitFrom(lists as NonNullable<typeof lists>, n)?.handle.id ?? null,
     );
-    expect(byLists).toEqual(byOne);
+    expect(byLists.slice(0, 5)).toEqual(byAcquire);
     expect(byLists.slice(-2)).toEqual([null, null]);
+    many.pool.finishHits(5);
     expect(many.pool.stats()).toEqual(one.pool.stats());
   });
 
